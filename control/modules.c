@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * modules: the modules tidald starts, in start order (stopped in reverse). A module
+ * that needs another (by tidald_module_state) comes after it.
+ */
+#include "core_priv.h"
+
+const struct tidald_module_ops *const tidald_modules[] = {
+	&tidald_status_module,
+};
+
+const size_t tidald_n_modules = sizeof(tidald_modules) / sizeof(tidald_modules[0]);
