@@ -58,6 +58,7 @@ int cfg_parse_bool(const char *s, bool *out, const char **why);
 char *cfg_fmt_bps(uint64_t bps, char *buf, size_t len);
 char *cfg_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 char *cfg_fmt_duration(uint64_t ms, char *buf, size_t len);
+char *cfg_fmt_percent(double fraction, char *buf, size_t len); /* 0.1 -> "10%" */
 char *cfg_fmt_time(int64_t unix_s, char *buf, size_t len); /* "2026-11-27T00:00:00Z" */
 char *cfg_fmt_prefix(const struct cfg_prefix *p, char *buf, size_t len);
 char *cfg_fmt_dscp(uint8_t dscp, char *buf, size_t len); /* name when one exists */
