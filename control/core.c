@@ -335,10 +335,10 @@ static void tidald_free(struct tidald *d)
 	stop_modules(d);
 	metrics_http_free(d->http);
 	ctl_server_free(d->ctl);
-	event_free(d->ev_hup);
-	event_free(d->ev_term);
-	event_free(d->ev_int);
-	event_free(d->ev_pipe);
+	struct event *evs[] = {d->ev_hup, d->ev_term, d->ev_int, d->ev_pipe};
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
 	pidfile_close(d);
 	if (d->base)
 		event_base_free(d->base);

@@ -102,8 +102,8 @@ static enum ctl_status cmd_links(struct tidald *d, void *arg, const struct ctl_r
 		const struct cfg_link *l = &cfg->links[i];
 		uint64_t reserved = link_reserved_bps(d, l);
 		char cap[32], res[32], rsv[32], util[32];
-		cfg_fmt_bps_human((double)l->capacity_bps, cap, sizeof(cap));
-		cfg_fmt_bps_human((double)l->reservable_bps, res, sizeof(res));
+		cfg_fmt_bps(l->capacity_bps, cap, sizeof(cap));
+		cfg_fmt_bps(l->reservable_bps, res, sizeof(res));
 		cfg_fmt_bps_human((double)reserved, rsv, sizeof(rsv));
 		snprintf(util, sizeof(util), "%.1f%%",
 			 l->reservable_bps ? 100.0 * (double)reserved / (double)l->reservable_bps
@@ -139,9 +139,9 @@ static enum ctl_status cmd_apps(struct tidald *d, void *arg, const struct ctl_re
 		snprintf(prio, sizeof(prio), "%u", a->priority);
 		snprintf(slo, sizeof(slo), "p%g", a->slo_quantile * 100);
 		snprintf(head, sizeof(head), "%g%%", a->headroom * 100);
-		cfg_fmt_bps_human((double)a->min_rate_bps, mn, sizeof(mn));
+		cfg_fmt_bps(a->min_rate_bps, mn, sizeof(mn));
 		if (a->max_rate_bps)
-			cfg_fmt_bps_human((double)a->max_rate_bps, mx, sizeof(mx));
+			cfg_fmt_bps(a->max_rate_bps, mx, sizeof(mx));
 		else
 			snprintf(mx, sizeof(mx), "none");
 		fmt_match(&a->match, match, sizeof(match));

@@ -35,6 +35,7 @@ poll() {
 }
 
 METRICS_PORT=$(free_port)
+PEERING_PORT=$(free_port)
 SOCK="$T/run/tidal.sock"
 
 # write_config FILE [capacity]: a small valid region config
@@ -50,6 +51,13 @@ state_dir = $T/state
 socket = $SOCK
 metrics_listen = 127.0.0.1:$METRICS_PORT
 log_level = debug
+
+[peering]
+listen = 127.0.0.1:$PEERING_PORT
+certificate = $T/pki/tst.crt
+private_key = $T/pki/tst.key
+ca = $T/pki/ca.crt
+hold_time = 30s
 
 [peer.ams]
 address = 127.0.0.1:7179
@@ -76,12 +84,38 @@ INI
 
 ctl() { "$TIDALCTL" -s "$SOCK" "$@"; }
 
+# make_pki: a CA and this region's certificate (the peering section points at them)
+make_pki() {
+	mkdir -p "$T/pki"
+	( cd "$T/pki" &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=tidal-test-ca -keyout ca.key -out ca.crt &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=tst \
+		-keyout tst.key -out tst.csr &&
+	printf 'subjectAltName=URI:tidal:region:tst\n' >ext.cnf &&
+	openssl x509 -req -in tst.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile ext.cnf -out tst.crt ) >/dev/null 2>&1 || fail "openssl could not make test certificates"
+}
+
+tidald_answers() {
+	kill -0 "$TIDALD_PID" 2>/dev/null || return 2
+	ctl show status >/dev/null 2>&1
+}
+
 # start_tidald [wrapper...]: start on $T/tidal.ini and wait until it answers
 start_tidald() {
+	[ -f "$T/pki/tst.crt" ] || make_pki
 	"$@" "$TIDALD" -c "$T/tidal.ini" >"$T/tidald.log" 2>&1 &
 	TIDALD_PID=$!
-	POLL_TIMEOUT=${START_TIMEOUT:-15} poll ctl show status ||
-		fail "tidald did not answer on $SOCK"
+	local deadline=$(( $(date +%s) + ${START_TIMEOUT:-15} )) rc
+	while :; do
+		tidald_answers
+		rc=$?
+		[ $rc -eq 0 ] && return 0
+		[ $rc -eq 2 ] && fail "tidald exited during start"
+		[ "$(date +%s)" -lt $deadline ] || fail "tidald did not answer on $SOCK"
+		sleep 0.05
+	done
 }
 
 stop_tidald() {
