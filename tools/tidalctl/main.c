@@ -323,7 +323,10 @@ static bool looks_numeric(const char *s)
 		return false;
 	char *end;
 	strtod(s, &end);
-	return *end == '\0' || strchr("%kMGTPbsmhd", *end) != NULL;
+	if (end == s)
+		return false;
+	/* a number with a unit suffix: 10G, 95%, 30s, 1.5k */
+	return *end == '\0' || (strchr("%kMGTPsmhd", *end) && strlen(end) <= 3);
 }
 
 static void print_table(json_t *table)
