@@ -251,6 +251,14 @@ int64_t ledger_clock(const struct ledger *l);
  * with a local resource, hold deadlines set). 0, or -EBADMSG with msg filled. */
 int ledger_verify(const struct ledger *l, char *msg, size_t len);
 
+/* The tidald module (control/ledger_mod.c): the running ledger of a daemon, for other
+ * modules (allocation controller, peering), or NULL when the module is not started. Call
+ * from the event loop only. */
+struct tidald;
+struct tidald_module_ops;
+extern const struct tidald_module_ops tidald_ledger_module;
+struct ledger *ledger_mod_get(struct tidald *d);
+
 /* Pure helpers. */
 enum ledger_err ledger_transition(enum ledger_state from, enum ledger_event ev,
 				  enum ledger_state *to);
