@@ -824,6 +824,67 @@ static void test_bad_database(void **st)
 	assert_null(ledger_open(&p, NULL));
 }
 
+/* Random requests, commits, releases, events and ticks (with random priorities, so
+ * preemption happens) inside one batch, the invariants checked after every call, then the
+ * batch committed and the database reopened: same calendars. */
+static void test_random_ops(void **st)
+{
+	struct fx *f = *st;
+	struct ledger *l = fx_open(f, 1000, NULL);
+	uint64_t rs = 12345;
+	int64_t now = 1000;
+	int next_id = 1;
+	struct ledger_lease x;
+	enum ledger_err why;
+	assert_int_equal(ledger_batch_begin(l), 0);
+	for (int op = 0; op < 3000; op++) {
+		rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t r = (uint32_t)(rs >> 33);
+		int kind = (int)(r % 8);
+		int id = next_id > 1 ? 1 + (int)((r >> 8) % (uint32_t)(next_id - 1)) : 1;
+		uint8_t key[LEDGER_ID_LEN] = {(uint8_t)id, 0xee, (uint8_t)(id >> 8)};
+		if (kind <= 2) {
+			int64_t s0 = now + (int64_t)((r >> 4) % 200);
+			int setup = (int)((r >> 12) % 8), hold = setup - (int)((r >> 16) % (setup + 1));
+			struct ledger_req q = lt_req(next_id++, (r >> 20) & 1 ? "fra-ams" : "fra-par",
+						     1 + (r >> 21) % 9, s0, s0 + 1 + (r >> 24) % 150,
+						     setup, hold);
+			int rc = kind == 0 ? ledger_book(l, &q, now, &x, &why)
+					   : ledger_request(l, &q, now, &x, &why);
+			assert_true(rc == 0 || rc == -ENOSPC);
+		} else if (kind == 3) {
+			int rc = ledger_commit(l, key, now, &x, &why);
+			assert_true(rc == 0 || rc == -EPERM || rc == -ETIMEDOUT || rc == -ENOENT);
+		} else if (kind == 4) {
+			int rc = ledger_release(l, key, now, &x, &why);
+			assert_true(rc == 0 || rc == -ENOENT);
+		} else if (kind == 5) {
+			int rc = ledger_event(l, key, (enum ledger_event)((r >> 9) % LEDGER_N_EVENTS),
+					      now, LEDGER_E_PEER, &x, &why);
+			assert_true(rc == 0 || rc == -EPERM || rc == -ENOENT);
+		} else {
+			now += (int64_t)(r % 7);
+			assert_true(ledger_tick(l, now, NULL) >= 0);
+		}
+		check(l);
+		for (size_t ri = 0; ri < 2; ri++) /* nothing booked above capacity */
+			assert_true(ledger_cal_peak(ledger_resource_cal(l, ri), now, LEDGER_CAL_T_MAX) <=
+				    ledger_cal_capacity(ledger_resource_cal(l, ri)));
+	}
+	assert_int_equal(ledger_batch_commit(l), 0);
+	struct ledger_cal *a = ledger_cal_dup(ledger_resource_cal(l, 0));
+	struct ledger_cal *b = ledger_cal_dup(ledger_resource_cal(l, 1));
+	size_t revoked = ledger_count(l, LEDGER_REVOKED);
+	l = fx_open(f, now, NULL);
+	assert_true(ledger_cal_equal(a, ledger_resource_cal(l, 0)));
+	assert_true(ledger_cal_equal(b, ledger_resource_cal(l, 1)));
+	assert_int_equal(ledger_count(l, LEDGER_REVOKED), revoked);
+	assert_true(revoked > 0); /* preemption was exercised */
+	check(l);
+	ledger_cal_free(a);
+	ledger_cal_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -845,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_and_listing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_ops, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
