@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -264,15 +263,6 @@ int ledger_resource_info(const struct ledger *l, size_t i, int64_t now,
 
 /* ---- clock and deadlines --------------------------------------------------------------- */
 
-static const char *fmt_time(int64_t t, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "@%" PRId64, t);
-	return buf;
-}
-
 int64_t ledger_eff_now(struct ledger *l, int64_t now)
 {
 	if (now >= l->clock) {
@@ -287,7 +277,7 @@ int64_t ledger_eff_now(struct ledger *l, int64_t now)
 		log_warn("ledger: the wall clock went back %" PRId64 " s (%s, ledger clock %s): "
 			 "the ledger keeps its own clock until the wall clock catches up; nothing "
 			 "is started, ended or expired early", l->clock - now,
-			 fmt_time(now, a, sizeof(a)), fmt_time(l->clock, b, sizeof(b)));
+			 cfg_fmt_time(now, a, sizeof(a)), cfg_fmt_time(l->clock, b, sizeof(b)));
 		l->clock_warned = true;
 	}
 	return l->clock;
