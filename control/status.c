@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core_priv.h"
+#include "ledger.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -82,11 +83,17 @@ static enum ctl_status cmd_status(struct tidald *d, void *arg, const struct ctl_
 	return CTL_OK;
 }
 
-/* Reserved rate per link: filled by the ledger when it runs (0 until then). */
+/* Bandwidth booked on a link now, from the ledger (0 when no ledger runs). */
 static uint64_t link_reserved_bps(struct tidald *d, const struct cfg_link *l)
 {
-	(void)d, (void)l;
-	return 0;
+	struct ledger *lg = ledger_mod_get(d);
+	struct ledger_resource_info info;
+	if (!lg)
+		return 0;
+	int i = ledger_resource_find(lg, l->name);
+	if (i < 0 || ledger_resource_info(lg, (size_t)i, tidald_now(), &info) < 0)
+		return 0;
+	return info.booked_now;
 }
 
 static enum ctl_status cmd_links(struct tidald *d, void *arg, const struct ctl_request *req,
