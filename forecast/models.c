@@ -15,6 +15,7 @@
 #include <string.h>
 
 extern const struct fc_model_ops fc_naive_ops;
+extern const struct fc_model_ops fc_naive2_ops;
 extern const struct fc_model_ops fc_snaive_ops;
 extern const struct fc_model_ops fc_snaive_long_ops;
 extern const struct fc_model_ops fc_ets_ops;
@@ -25,6 +26,7 @@ extern const struct fc_model_ops fc_prophet_ops;
 
 const struct fc_model_entry fc_models[] = {
 	{"naive", &fc_naive_ops, FC_TF_NONE, false},
+	{"naive2", &fc_naive2_ops, FC_TF_NONE, false},
 	{"snaive", &fc_snaive_ops, FC_TF_NONE, true},
 	{"snaive_long", &fc_snaive_long_ops, FC_TF_NONE, true},
 	{"ets", &fc_ets_ops, FC_TF_NONE, true},
