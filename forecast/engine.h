@@ -25,7 +25,6 @@ struct eng_cand {
 	int members[ENG_MAX_CANDS];     /* combinations: indices of the members */
 	size_t n_members;
 	bool median;                    /* combination by median (else mean) */
-	void *cv_model;                 /* fitted on the first origin's training data */
 	double *cv_mean;                /* [k * h] forecasts from every origin */
 	double *cv_q;                   /* [k * h * nl] quantiles at every internal level */
 	double *mean;                   /* [h] final forecast, NULL until fitted */

@@ -22,7 +22,7 @@
 
 #include "log.h"
 
-#define DEFAULT_ORIGINS 8
+#define DEFAULT_ORIGINS 16
 #define DEFAULT_COMBINE 3
 #define MAX_HORIZON 1000000u
 
@@ -142,30 +142,55 @@ static int setup_levels(struct engine *e)
 	return 0;
 }
 
-static void setup_origins(struct engine *e)
-{
-	size_t k = e->p->cv_origins ? e->p->cv_origins : DEFAULT_ORIGINS;
-	size_t stride = e->p->cv_stride ? e->p->cv_stride : (e->h / 4 ? e->h / 4 : 1);
-	size_t min_train = 16;
+/* Rolling origins: the last holds out the final horizon; they are stride steps apart, by
+ * default a whole number of the shortest season (about a quarter of the horizon), so every
+ * origin starts at the same phase as the real forecast and calibration per step sees the
+ * same times of day. The first origin keeps two cycles of the longest season when that
+ * leaves at least MIN_ORIGINS origins, else two of the shortest. */
+#define MIN_ORIGINS 4
 
-	if (k > sizeof(e->origin) / sizeof(e->origin[0]))
-		k = sizeof(e->origin) / sizeof(e->origin[0]);
-	if (e->n_periods && 2 * (size_t)e->periods[0] > min_train)
-		min_train = 2 * (size_t)e->periods[0];
+static size_t fit_origins(const struct engine *e, size_t k, size_t stride, size_t min_train)
+{
 	while (k > 0 && (e->n < e->h + (k - 1) * stride ||
 			 e->n - e->h - (k - 1) * stride < min_train))
 		k--;
-	e->k = k;
-	for (size_t i = 0; i < k; i++)
-		e->origin[i] = e->n - e->h - (k - 1 - i) * stride;
+	return k;
+}
+
+static void setup_origins(struct engine *e)
+{
+	size_t k = e->p->cv_origins ? e->p->cv_origins : DEFAULT_ORIGINS;
+	size_t stride = e->p->cv_stride;
+
+	if (!stride) {
+		stride = e->h / 4 ? e->h / 4 : 1;
+		if (e->n_periods) {
+			size_t m = e->periods[0];
+			size_t mult = (stride + m / 2) / m;
+			stride = (mult ? mult : 1) * m;
+		}
+	}
+	if (k > sizeof(e->origin) / sizeof(e->origin[0]))
+		k = sizeof(e->origin) / sizeof(e->origin[0]);
+	size_t lo = 16, hi = 16;
+	if (e->n_periods) {
+		lo = 2 * (size_t)e->periods[0] > lo ? 2 * (size_t)e->periods[0] : lo;
+		hi = 2 * (size_t)e->periods[e->n_periods - 1] > lo
+			     ? 2 * (size_t)e->periods[e->n_periods - 1]
+			     : lo;
+	}
+	size_t kk = fit_origins(e, k, stride, hi);
+	if (kk < MIN_ORIGINS && kk < k)
+		kk = fit_origins(e, k, stride, lo);
+	e->k = kk;
+	for (size_t i = 0; i < kk; i++)
+		e->origin[i] = e->n - e->h - (kk - 1 - i) * stride;
 }
 
 void eng_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->n_cand; i++) {
 		struct eng_cand *c = &e->cand[i];
-		if (c->cv_model)
-			c->e->ops->free(c->cv_model);
 		free(c->cv_mean);
 		free(c->cv_q);
 		free(c->mean);

@@ -103,9 +103,10 @@ struct fc_params {
 	size_t n_quantiles;
 	const char *models;           /* "auto" or NULL (the default set), or a comma list of
 					 names from fc_model_name() */
-	unsigned cv_origins;          /* rolling forecast origins scored (default 8) */
-	unsigned cv_stride;           /* steps between origins (default: the horizon / 4,
-					 at least 1) */
+	unsigned cv_origins;          /* rolling forecast origins scored (default 16, at
+					 most 64; fewer when the series is short) */
+	unsigned cv_stride;           /* steps between origins (default: about a quarter of
+					 the horizon, rounded to whole shortest seasons) */
 	size_t cv_window;             /* fit on at most this many recent values (0 = all) */
 	unsigned combine;             /* combine up to this many best candidates when that
 					 scores better (default 3; 1 = never combine) */

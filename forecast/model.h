@@ -56,11 +56,12 @@ struct fc_fit_in {
 	 * afterwards). */
 	const struct fc_window *events;
 	size_t n_events;
-	/* A model fitted earlier by the same ops on a prefix of this data (a rolling-origin
-	 * refit during cross-validation), or NULL. When set, keep its structure (orders,
-	 * components, changepoints) and its parameters, and only run the filter / state
-	 * update over the new data: cross-validation then costs about one pass per origin.
-	 * A model that cannot do that may ignore it and fit afresh. */
+	/* A model fitted by the same ops on the whole series, of which y[0..n) is a prefix (a
+	 * rolling-origin rerun during cross-validation), or NULL. When set, keep its
+	 * structure (orders, components, changepoints) and its parameters, and only run the
+	 * filter / state update over y[0..n): cross-validation then costs about one pass per
+	 * origin, and the intervals are calibrated on the very model that forecasts. A model
+	 * that cannot do that may ignore it and fit afresh (costing a fit per origin). */
 	const void *like;
 	uint64_t seed;           /* for random initialisation (same seed, same result) */
 	int64_t step;            /* seconds per sample (3600 when unknown) */

@@ -106,7 +106,7 @@ int fc_model_seasonal_indices(const double *y, size_t n, unsigned m, bool mult, 
 bool fc_model_seasonality_test(const double *y, size_t n, unsigned m)
 {
 	/* As in the M4 benchmarks: |acf(m)| > 1.645 * sqrt((1 + 2 sum_{k<m} acf(k)^2) / n). */
-	if (m < 2 || n < 3 * (size_t)m)
+	if (m < 2 || n <= 2 * (size_t)m)
 		return false;
 	double mu = 0;
 	for (size_t i = 0; i < n; i++)

@@ -172,44 +172,58 @@ int eng_cross_validate(struct engine *e, struct eng_cand *c)
 	size_t h = e->h, nl = e->nl, k = e->k;
 	double t0 = cpu_now();
 	double *tmp = me->transform == FC_TF_LOG ? malloc(e->n * sizeof(double)) : NULL;
+	void *model = NULL;
 	int rc = 0;
 
-	if (c->status < 0 || k == 0)
+	if (c->status < 0)
 		return c->status;
 	if (me->transform == FC_TF_LOG && !tmp)
 		return c->status = -ENOMEM;
-	c->cv_mean = malloc(k * h * sizeof(double));
-	c->cv_q = malloc(k * h * nl * sizeof(double));
-	if (!c->cv_mean || !c->cv_q) {
+	/* The model on all the data gives the final forecast; every origin then reruns it
+	 * (same structure and parameters) on the data before that origin. The parameters have
+	 * seen the later data, a small optimism that buys one estimation per candidate instead
+	 * of one per origin, and intervals calibrated on exactly the model that forecasts. */
+	c->mean = malloc(h * sizeof(double));
+	c->q = malloc(h * nl * sizeof(double));
+	if (k) {
+		c->cv_mean = malloc(k * h * sizeof(double));
+		c->cv_q = malloc(k * h * nl * sizeof(double));
+	}
+	if (!c->mean || !c->q || (k && (!c->cv_mean || !c->cv_q))) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = fit_on(e, me, e->origin[0], NULL, &c->cv_model, tmp);
+	rc = fit_on(e, me, e->n, NULL, &model, tmp);
+	if (rc == 0)
+		rc = predict(e, me, model, e->n, c->mean, c->q);
 	if (rc < 0)
 		goto out;
+	c->complexity = me->ops->complexity ? me->ops->complexity(model) : 0;
+	if (me->ops->describe)
+		me->ops->describe(model, c->name, sizeof(c->name));
 	for (size_t i = 0; i < k && rc == 0; i++) {
-		void *m = c->cv_model;
-		if (i > 0) {
-			rc = fit_on(e, me, e->origin[i], c->cv_model, &m, tmp);
-			if (rc < 0)
-				break;
-		}
-		rc = predict(e, me, m, e->origin[i], c->cv_mean + i * h, c->cv_q + i * h * nl);
-		if (i == 0) {
-			c->complexity = me->ops->complexity ? me->ops->complexity(m) : 0;
-			if (me->ops->describe)
-				me->ops->describe(m, c->name, sizeof(c->name));
-		}
-		if (m != c->cv_model)
+		void *m = NULL;
+		rc = fit_on(e, me, e->origin[i], model, &m, tmp);
+		if (rc == 0)
+			rc = predict(e, me, m, e->origin[i], c->cv_mean + i * h,
+				     c->cv_q + i * h * nl);
+		if (m)
 			me->ops->free(m);
 	}
 out:
+	if (model)
+		me->ops->free(model);
 	free(tmp);
 	c->seconds += cpu_now() - t0;
 	if (rc < 0) {
 		if (rc != -ENOSYS && rc != -EDOM)
 			log_debug("%s: %s left out: %s", e->sname, me->name, strerror(-rc));
 		c->status = rc;
+		free(c->mean);
+		free(c->q);
+		free(c->cv_mean);
+		free(c->cv_q);
+		c->mean = c->q = c->cv_mean = c->cv_q = NULL;
 	}
 	return rc;
 }

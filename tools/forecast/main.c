@@ -96,8 +96,9 @@ static void usage(FILE *f)
 		"      --step SECONDS      sampling step (default 3600; long input: detected)\n"
 		"      --start TIME        UTC time of the first value of wide rows (for --events)\n"
 		"      --events FILE       CSV name,start,end[,multiplier] (UTC ISO 8601)\n"
-		"      --origins K         rolling origins for cross-validation (default 8)\n"
-		"      --stride S          steps between origins (default horizon/4)\n"
+		"      --origins K         rolling origins for cross-validation (default 16)\n"
+		"      --stride S          steps between origins (default about horizon/4,\n"
+		"                          rounded to whole seasons)\n"
 		"      --window W          fit on at most the last W values (default all)\n"
 		"      --combine N         combine up to N best models (default 3, 1 = never)\n"
 		"      --model-intervals   the models' own intervals, no calibration\n"
@@ -491,7 +492,8 @@ static void score_all(struct opts *o, struct job *jobs, size_t n, struct bt_tabl
 							fc->point, lb, ub, fc->seconds);
 			char label[BT_NAME_MAX];
 			cand_label(fc, label, sizeof(label));
-			bt_add(t, label, &sc, fc->selected && !r->combined);
+			bool comb = strcmp(fc->family, "combination") == 0;
+			bt_add(t, label, &sc, fc->selected && comb == r->combined);
 		}
 		for (size_t s = 0; s < h; s++) {
 			lb[s] = r->q[s * nq + (size_t)lo];
