@@ -296,6 +296,15 @@ static void check_apps(struct cfg_ld *ld)
 					"%s is not among [forecast] quantiles (%s); add it there",
 					units_fmt_double(p->slo_quantile, a, sizeof(a)), list);
 		}
+		if (p->peer[0] && cfg_key_ok(ld, p, "peer") && !cfg_find_peer(c, p->peer)) {
+			const char *s = suggest_name(p->peer, c->peers, c->n_peers,
+						     sizeof(*c->peers), offsetof(struct cfg_peer, name));
+			if (s)
+				err_key(ld, p, sec, "peer", "no [peer.%s] section; did you mean '%s'?",
+					p->peer, s);
+			else
+				err_key(ld, p, sec, "peer", "no [peer.%s] section", p->peer);
+		}
 		if (!cfg_key_ok(ld, p, "match"))
 			continue;
 		for (size_t j = 0; j < i; j++) {

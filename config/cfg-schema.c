@@ -63,6 +63,11 @@ static const struct cfg_key peering_keys[] = {
 	    "keepalives go every third of it. 0 (no keepalives) or 3s..65535s in whole "
 	    "seconds.",
 	    .min = 0, .max = 65535 * MS_S),
+	KEY(struct cfg_peering, lease_lead_time_ms, "lease_lead_time", CT_DURATION, 0, "5m",
+	    "Time from deciding to lease capacity from a peer to having it in place (request, "
+	    "offer, commit, the peer's provisioning); the allocation controller asks that much "
+	    "earlier.",
+	    .min = 0, .max = 24 * MS_H),
 };
 
 static const struct cfg_key peer_keys[] = {
@@ -86,6 +91,10 @@ static const struct cfg_key link_keys[] = {
 		"unreserved traffic. At most `capacity`.",
 	 .off = offsetof(struct cfg_link, reservable_bps),
 	 .size = sizeof(uint64_t)},
+	KEY(struct cfg_link, lead_time_ms, "lead_time", CT_DURATION, 0, "1m",
+	    "Time from a booking to its enforcement on this link (pacing, scheduler, BGP); the "
+	    "allocation controller books that much ahead.",
+	    .min = 0, .max = 24 * MS_H),
 };
 
 static const struct cfg_key app_keys[] = {
@@ -109,6 +118,9 @@ static const struct cfg_key app_keys[] = {
 	    "Never reserve less than this (bits per second)."),
 	KEY(struct cfg_app, max_rate_bps, "max_rate", CT_BPS, 0, "0",
 	    "Never reserve more than this (bits per second); 0 means no limit."),
+	KEY(struct cfg_app, peer, "peer", CT_NAME, CK_EMPTY_OK, NULL,
+	    "The `[peer.NAME]` region this app's traffic goes to: the allocation controller "
+	    "reserves on that peer's link. Leave out for the first `[peer.*]`."),
 };
 
 static const struct cfg_key pool_keys[] = {
@@ -119,8 +131,13 @@ static const struct cfg_key pool_keys[] = {
 	KEY(struct cfg_pool, storage_bytes, "storage", CT_BYTES, 0, "0",
 	    "Storage the pool offers, e.g. `100TiB`."),
 	KEY(struct cfg_pool, provision_hook, "provision_hook", CT_PATH, CK_EMPTY_OK, NULL,
-	    "Program run to provision and release leased capacity of this pool (the lease is "
-	    "passed as arguments). Leave out for bookkeeping only."),
+	    "Program run to provision and release booked capacity of this pool (the lease's "
+	    "fields are passed in the environment, docs/alloc.md). Leave out for bookkeeping "
+	    "only."),
+	KEY(struct cfg_pool, lead_time_ms, "lead_time", CT_DURATION, 0, "10m",
+	    "Time the provisioning hook needs; the allocation controller books that much ahead "
+	    "and a hook still running after it is stopped and counted as failed.",
+	    .min = 1 * MS_S, .max = 7 * 24 * MS_H),
 };
 
 static const struct cfg_key forecast_keys[] = {

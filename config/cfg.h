@@ -67,6 +67,7 @@ struct cfg_peering {
 	char private_key[CFG_PATH_MAX];
 	char ca[CFG_PATH_MAX];
 	uint64_t hold_time_ms; /* default 90s; 0 or 3s..65535s as in BGP */
+	uint64_t lease_lead_time_ms; /* default 5m: added lead for capacity leased from a peer */
 };
 
 struct cfg_peer {
@@ -81,6 +82,7 @@ struct cfg_link {
 	char interface[CFG_IFNAME_MAX]; /* may be empty */
 	uint64_t capacity_bps;
 	uint64_t reservable_bps; /* default = capacity; never above it */
+	uint64_t lead_time_ms;   /* default 1m: booking to enforcement on this link */
 };
 
 struct cfg_app {
@@ -91,6 +93,7 @@ struct cfg_app {
 	double headroom;      /* fraction; "10%" -> 0.10; default 0 */
 	uint64_t min_rate_bps; /* default 0 */
 	uint64_t max_rate_bps; /* default 0 = no limit */
+	char peer[CFG_NAME_MAX]; /* the [peer.*] its traffic goes to; empty = the first peer */
 };
 
 struct cfg_pool {
@@ -99,6 +102,7 @@ struct cfg_pool {
 	uint64_t memory_bytes;
 	uint64_t storage_bytes;
 	char provision_hook[CFG_PATH_MAX]; /* may be empty */
+	uint64_t lead_time_ms; /* default 10m: provisioning time, also the hook's time limit */
 };
 
 struct cfg_forecast {
