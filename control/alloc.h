@@ -208,4 +208,24 @@ double alloc_step_need(const struct alloc_class *c, size_t s);
 const char *alloc_kind_name(enum alloc_kind k);
 const char *alloc_release_why_name(enum alloc_release_why w);
 
+/* ---- the tidald module `alloc` (control/alloc_mod.c) ---------------------------------- */
+
+struct tidald;
+struct tidald_module_ops;
+extern const struct tidald_module_ops tidald_alloc_module;
+
+/* An app's line in `tidalctl show apps`. Rates in bits/s; -1 when unknown. */
+struct alloc_app_view {
+	double demand;      /* measured now, else the forecast's point for now */
+	double need;        /* forecast need of the next block the controller decided */
+	double quantile;    /* its SLO quantile before headroom */
+	int64_t need_start; /* that block's start */
+	double reserved;    /* booked for the app now (ledger, active and reserved) */
+	double planned;     /* what the last cycle left booked for that block */
+	double short_by;    /* need no capacity could cover in the last cycle */
+	int64_t decided_at; /* last cycle, 0 = none yet */
+};
+/* 0 and *out, or -ENOENT when the module is not running. Event loop thread only. */
+int alloc_app_view(struct tidald *d, const char *app, struct alloc_app_view *out);
+
 #endif

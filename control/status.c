@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "core_priv.h"
 #include "ledger.h"
 #include "log.h"
@@ -136,8 +137,8 @@ static enum ctl_status cmd_apps(struct tidald *d, void *arg, const struct ctl_re
 {
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	(void)arg, (void)req;
-	static const char *const cols[] = {"app", "priority", "slo", "headroom", "min",
-					   "max", "match"};
+	static const char *const cols[] = {"app", "priority", "slo",   "headroom", "min", "max",
+					   "match", "demand", "need", "reserved"};
 	rep->table = ctl_table_new(cols, ARRAY_SIZE(cols));
 	rep->data = json_array();
 	for (size_t i = 0; i < cfg->n_apps; i++) {
@@ -152,14 +153,28 @@ static enum ctl_status cmd_apps(struct tidald *d, void *arg, const struct ctl_re
 		else
 			snprintf(mx, sizeof(mx), "none");
 		fmt_match(&a->match, match, sizeof(match));
-		const char *row[] = {a->name, prio, slo, head, mn, mx, match};
+		/* Demand, forecast need and reserved rate come from the allocation controller. */
+		struct alloc_app_view v;
+		bool have = alloc_app_view(d, a->name, &v) == 0;
+		char dem[32] = "-", need[32] = "-", rsv[32] = "-";
+		if (have && v.demand >= 0)
+			cfg_fmt_bps_human(v.demand, dem, sizeof(dem));
+		if (have && v.need >= 0)
+			cfg_fmt_bps_human(v.need, need, sizeof(need));
+		if (have)
+			cfg_fmt_bps_human(v.reserved, rsv, sizeof(rsv));
+		const char *row[] = {a->name, prio, slo, head, mn, mx, match, dem, need, rsv};
 		ctl_table_add(rep->table, row, ARRAY_SIZE(row));
-		json_array_append_new(
-			rep->data,
-			json_pack("{s:s,s:i,s:f,s:f,s:I,s:I,s:s}", "app", a->name, "priority",
-				  (int)a->priority, "slo_quantile", a->slo_quantile, "headroom",
-				  a->headroom, "min_rate_bps", (json_int_t)a->min_rate_bps,
-				  "max_rate_bps", (json_int_t)a->max_rate_bps, "match", match));
+		json_t *o = json_pack("{s:s,s:i,s:f,s:f,s:I,s:I,s:s}", "app", a->name, "priority",
+				      (int)a->priority, "slo_quantile", a->slo_quantile, "headroom",
+				      a->headroom, "min_rate_bps", (json_int_t)a->min_rate_bps,
+				      "max_rate_bps", (json_int_t)a->max_rate_bps, "match", match);
+		json_object_set_new(o, "demand_bps",
+				    have && v.demand >= 0 ? json_real(v.demand) : json_null());
+		json_object_set_new(o, "need_bps",
+				    have && v.need >= 0 ? json_real(v.need) : json_null());
+		json_object_set_new(o, "reserved_bps", have ? json_real(v.reserved) : json_null());
+		json_array_append_new(rep->data, o);
 	}
 	return CTL_OK;
 }
@@ -225,7 +240,8 @@ static int status_start(struct tidald *d, void **state)
 	ctl_register(d, "show status", cmd_status, NULL, "region, uptime, version, backends");
 	ctl_register(d, "show links", cmd_links, NULL,
 		     "capacity, reservable, reserved, utilisation per link");
-	ctl_register(d, "show apps", cmd_apps, NULL, "priority, SLO, rates and match per app");
+	ctl_register(d, "show apps", cmd_apps, NULL,
+		     "priority, SLO, match, demand, forecast need and reserved rate per app");
 	ctl_register(d, "reload", cmd_reload, NULL, "re-read the configuration file");
 	return 0;
 }
