@@ -133,84 +133,197 @@ __attribute__((format(printf, 3, 4))) static int text(char *buf, size_t len, con
 	return n;
 }
 
-static char *fmt_qty(enum alloc_kind k, double v, char *buf, size_t len)
+/* Reasons are built for every action of every cycle (tens of thousands at scale), so the
+ * pieces below avoid printf: a bounded string builder and integer formatting. */
+struct sb {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_init(struct sb *b, char *buf, size_t cap)
 {
-	char tmp[32];
-	if (v < 0)
+	b->p = buf;
+	b->len = 0;
+	b->cap = cap;
+	buf[0] = '\0';
+}
+
+static void sb_mem(struct sb *b, const char *s, size_t n)
+{
+	if (b->len + 1 >= b->cap)
+		return;
+	if (n > b->cap - 1 - b->len)
+		n = b->cap - 1 - b->len;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_s(struct sb *b, const char *s)
+{
+	sb_mem(b, s, strlen(s));
+}
+
+static void sb_u(struct sb *b, uint64_t v)
+{
+	char t[24];
+	size_t i = sizeof(t);
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_mem(b, t + i, sizeof(t) - i);
+}
+
+/* Three significant digits, trailing zeros dropped: 2.31, 10.5, 123, 0.05. */
+static void sb_num3(struct sb *b, double v)
+{
+	if (!(v >= 0) || !isfinite(v))
+		v = 0;
+	int dec = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+	uint64_t scale = dec == 0 ? 1 : dec == 1 ? 10 : 100;
+	uint64_t x = (uint64_t)llround(v * (double)scale);
+	sb_u(b, x / scale);
+	uint64_t frac = x % scale;
+	if (frac) {
+		char t[4];
+		int n = 0;
+		if (dec == 2) {
+			t[n++] = (char)('0' + frac / 10);
+			if (frac % 10)
+				t[n++] = (char)('0' + frac % 10);
+		} else {
+			t[n++] = (char)('0' + frac);
+		}
+		sb_mem(b, ".", 1);
+		sb_mem(b, t, (size_t)n);
+	}
+}
+
+static void sb_qty(struct sb *b, enum alloc_kind k, double v)
+{
+	static const char *const si[] = {"", "k", "M", "G", "T", "P"};
+	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	unsigned i = 0;
+	if (v < 0 || !isfinite(v))
 		v = 0;
 	switch (k) {
 	case ALLOC_BANDWIDTH:
-		text(buf, len, "%sbit/s", cfg_fmt_bps_human(v, tmp, sizeof(tmp)));
+		while (v >= 999.5 && i < 5)
+			v /= 1000, i++;
+		sb_num3(b, v);
+		sb_s(b, si[i]);
+		sb_s(b, "bit/s");
 		break;
 	case ALLOC_VCPU:
-		text(buf, len, "%.0f vCPU", ceil(v));
+		sb_u(b, (uint64_t)ceil(v));
+		sb_s(b, " vCPU");
 		break;
-	default: {
-		static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-		unsigned i = 0;
-		while (v >= 1024 && i < 5)
+	default:
+		while (v >= 1023.5 && i < 5)
 			v /= 1024, i++;
-		text(buf, len, "%.3g%s", v, u[i]);
+		sb_num3(b, v);
+		sb_s(b, bin[i]);
 		break;
 	}
+}
+
+static void sb_hm(struct sb *b, int64_t t)
+{
+	int64_t d = t % 86400;
+	if (d < 0)
+		d += 86400;
+	char x[6] = {(char)('0' + d / 36000),      (char)('0' + d / 3600 % 10),      ':',
+	             (char)('0' + d % 3600 / 600), (char)('0' + d % 3600 / 60 % 10), 'Z'};
+	sb_mem(b, x, sizeof(x));
+}
+
+/* "1h30m", "15m", "0s", "2d" */
+static void sb_dur(struct sb *b, uint32_t s)
+{
+	static const struct {
+		uint32_t n;
+		char u;
+	} parts[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+	if (!s) {
+		sb_s(b, "0s");
+		return;
 	}
+	for (size_t i = 0; i < 4; i++)
+		if (s >= parts[i].n) {
+			sb_u(b, s / parts[i].n);
+			sb_mem(b, &parts[i].u, 1);
+			s %= parts[i].n;
+		}
+}
+
+char *alloc_fmt_qty(enum alloc_kind k, double v, char *buf, size_t len)
+{
+	struct sb b;
+	sb_init(&b, buf, len);
+	sb_qty(&b, k, v);
 	return buf;
 }
 
 static char *fmt_hm(int64_t t, char *buf, size_t len)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	text(buf, len, "%02d:%02dZ", tm.tm_hour, tm.tm_min);
+	struct sb b;
+	sb_init(&b, buf, len);
+	sb_hm(&b, t);
 	return buf;
 }
 
-static char *fmt_dur(uint32_t s, char *buf, size_t len)
-{
-	return cfg_fmt_duration((uint64_t)s * 1000, buf, len);
-}
-
-/* "need 2.31Gbit/s in 11:00Z-12:00Z (p95 2.1Gbit/s +10% headroom)" */
-static int fmt_need(const struct alloc *a, size_t c, char *buf, size_t len)
+/* "need 2.31Gbit/s in 11:00Z-12:00Z (p95 2.1Gbit/s +10% headroom)", built once per class
+ * and block. */
+static const char *need_text(struct alloc *a, size_t c)
 {
 	const struct alloc_class *k = &a->in->cls[c];
-	const struct alloc_cs *s = &a->cs[c];
-	char n[32], b[32], t0[16], t1[16], lim[48] = "";
-	fmt_qty(k->kind, s->need, n, sizeof(n));
-	if (s->clipped_max)
-		text(lim, sizeof(lim), ", clipped to max_rate");
-	else if (s->clipped_min)
-		text(lim, sizeof(lim), ", raised to min_rate");
-	const char *hr = "";
-	char hbuf[24] = "";
-	if (k->headroom > 0) {
-		text(hbuf, sizeof(hbuf), " +%g%% headroom", k->headroom * 100);
-		hr = hbuf;
-	}
-	fmt_hm(a->bstart, t0, sizeof(t0));
-	fmt_hm(a->bend, t1, sizeof(t1));
+	struct alloc_cs *s = &a->cs[c];
+	if (s->need_txt[0])
+		return s->need_txt;
+	struct sb b;
+	sb_init(&b, s->need_txt, sizeof(s->need_txt));
+	sb_s(&b, "need ");
+	sb_qty(&b, k->kind, s->need);
+	sb_s(&b, " in ");
+	sb_hm(&b, a->bstart);
+	sb_s(&b, "-");
+	sb_hm(&b, a->bend);
 	switch (s->src) {
 	case NEED_FORECAST:
-		return text(buf, len, "need %s in %s-%s (p%g %s%s%s)", n, t0, t1,
-		            k->slo_quantile * 100, fmt_qty(k->kind, s->basis, b, sizeof(b)), hr,
-		            lim);
+		sb_s(&b, " (p");
+		sb_num3(&b, k->slo_quantile * 100);
+		sb_s(&b, " ");
+		sb_qty(&b, k->kind, s->basis);
+		break;
 	case NEED_MEASURED:
-		return text(buf, len, "need %s in %s-%s (no forecast: measured %s%s%s)", n, t0, t1,
-		            fmt_qty(k->kind, s->basis, b, sizeof(b)), hr, lim);
+		sb_s(&b, " (no forecast: measured ");
+		sb_qty(&b, k->kind, s->basis);
+		break;
 	default:
-		return text(buf, len, "need %s in %s-%s (no forecast or measurement: min_rate)", n,
-		            t0, t1);
+		sb_s(&b, " (no forecast or measurement: min_rate");
+		break;
 	}
+	if (k->headroom > 0 && s->src != NEED_MINRATE) {
+		sb_s(&b, " +");
+		sb_num3(&b, k->headroom * 100);
+		sb_s(&b, "% headroom");
+	}
+	if (s->clipped_max)
+		sb_s(&b, ", clipped to max_rate");
+	else if (s->clipped_min)
+		sb_s(&b, ", raised to min_rate");
+	sb_s(&b, ")");
+	return s->need_txt;
 }
 
-static void path_names(const struct alloc *a, const int *hops, unsigned n, char *buf, size_t len)
+static void sb_path(struct sb *b, const struct alloc *a, const int *hops, unsigned n)
 {
-	size_t off = 0;
-	buf[0] = '\0';
-	for (unsigned h = 0; h < n && off < len; h++)
-		off += (size_t)text(buf + off, len - off, "%s%s", h ? ", " : "",
-		                    a->in->res[hops[h]].name ? a->in->res[hops[h]].name : "?");
+	for (unsigned h = 0; h < n; h++) {
+		if (h)
+			sb_s(b, ", ");
+		sb_s(b, a->in->res[hops[h]].name ? a->in->res[hops[h]].name : "?");
+	}
 }
 
 /* ---- actions ------------------------------------------------------------------------- */
@@ -283,20 +396,32 @@ int alloc_grant(struct alloc *a, size_t c, const int *hops, unsigned n, uint64_t
 	a->cs[c].granted += (int64_t)q;
 	if (a->p.no_reasons)
 		return 0;
-	char need[160], held[32], qs[32], wq[32], ws[40] = "", path[160], t[16], l[32];
-	char late[48] = "";
-	fmt_need(a, c, need, sizeof(need));
-	fmt_qty(k->kind, (double)a->cs[c].cover - (double)q, held, sizeof(held));
-	fmt_qty(k->kind, (double)q, qs, sizeof(qs));
-	path_names(a, hops, n, path, sizeof(path));
-	if (start > a->bstart && a->p.now > a->bstart - (int64_t)lead)
-		text(late, sizeof(late), ", late: block starts %s",
-		     fmt_hm(a->bstart, t, sizeof(t)));
-	if (q < wanted)
-		text(ws, sizeof(ws), " of %s", fmt_qty(k->kind, (double)wanted, wq, sizeof(wq)));
-	text(r->reason, sizeof(r->reason), "%s, held %s: +%s%s on %s from %s (lead %s%s)%s%s", need,
-	     held, qs, ws, path, fmt_hm(start, t, sizeof(t)), fmt_dur(lead, l, sizeof(l)), late,
-	     why && why[0] ? "; " : "", why ? why : "");
+	struct sb b;
+	sb_init(&b, r->reason, sizeof(r->reason));
+	sb_s(&b, need_text(a, c));
+	sb_s(&b, ", held ");
+	sb_qty(&b, k->kind, (double)a->cs[c].cover - (double)q);
+	sb_s(&b, ": +");
+	sb_qty(&b, k->kind, (double)q);
+	if (q < wanted) {
+		sb_s(&b, " of ");
+		sb_qty(&b, k->kind, (double)wanted);
+	}
+	sb_s(&b, " on ");
+	sb_path(&b, a, hops, n);
+	sb_s(&b, " from ");
+	sb_hm(&b, start);
+	sb_s(&b, " (lead ");
+	sb_dur(&b, lead);
+	if (start > a->bstart && a->p.now > a->bstart - (int64_t)lead) {
+		sb_s(&b, ", late: block starts ");
+		sb_hm(&b, a->bstart);
+	}
+	sb_s(&b, ")");
+	if (why && why[0]) {
+		sb_s(&b, "; ");
+		sb_s(&b, why);
+	}
 	return 0;
 }
 
@@ -661,7 +786,7 @@ static int preempt(struct alloc *a, size_t j, unsigned level)
 	text(r->reason, sizeof(r->reason),
 	     "preempted in %s-%s: %s on %s needed by priority %u (%s), above hold priority %u",
 	     fmt_hm(a->bstart, t0, sizeof(t0)), fmt_hm(a->bend, t1, sizeof(t1)),
-	     fmt_qty(kind, (double)v->quantity, q, sizeof(q)),
+	     alloc_fmt_qty(kind, (double)v->quantity, q, sizeof(q)),
 	     a->in->res[res].name ? a->in->res[res].name : "?", b ? b->priority : 0,
 	     b && b->name ? b->name : "?", v->hold_prio);
 	return 0;
@@ -725,9 +850,9 @@ static int surplus(struct alloc *a)
 			const struct alloc_class *k2 = &in->cls[c];
 			fmt_hm(a->bstart, t0, sizeof(t0));
 			fmt_hm(a->bend, t1, sizeof(t1));
-			fmt_qty(k2->kind, (double)s->held, h, sizeof(h));
-			fmt_qty(k2->kind, s->need, n, sizeof(n));
-			fmt_qty(k2->kind, (double)v->quantity, q, sizeof(q));
+			alloc_fmt_qty(k2->kind, (double)s->held, h, sizeof(h));
+			alloc_fmt_qty(k2->kind, s->need, n, sizeof(n));
+			alloc_fmt_qty(k2->kind, (double)v->quantity, q, sizeof(q));
 			if (band)
 				text(r->reason, sizeof(r->reason),
 				     "surplus in %s-%s: held %s, need %s; release %s: others need "
@@ -776,9 +901,10 @@ static int resize(struct alloc *a)
 			text(r->reason, sizeof(r->reason),
 			     "resize in %s-%s: %s -> %s, need %s x %g",
 			     fmt_hm(a->bstart, t0, sizeof(t0)), fmt_hm(a->bend, t1, sizeof(t1)),
-			     fmt_qty(k->kind, (double)v->quantity, o, sizeof(o)),
-			     fmt_qty(k->kind, (double)nq, n, sizeof(n)),
-			     fmt_qty(k->kind, s->need, nd, sizeof(nd)), 1.0 + a->p.release_above);
+			     alloc_fmt_qty(k->kind, (double)v->quantity, o, sizeof(o)),
+			     alloc_fmt_qty(k->kind, (double)nq, n, sizeof(n)),
+			     alloc_fmt_qty(k->kind, s->need, nd, sizeof(nd)),
+			     1.0 + a->p.release_above);
 		}
 		if (nq) {
 			int64_t saved_bstart = a->bstart;

@@ -168,22 +168,24 @@ static int fill_direct(struct alloc *a, int r, size_t i0, size_t i1, unsigned le
 	int rc = waterfill(a->d, a->w, n, avail, a->x);
 	if (rc)
 		return rc;
-	char why[160] = "";
+	char why[192] = "";
 	const char *name = a->in->res[r].name ? a->in->res[r].name : "?";
+	enum alloc_kind kind = a->in->res[r].kind;
+	if (total > avail && !a->p.no_reasons) {
+		char w[32], f[32];
+		text(why, sizeof(why),
+		     "%s full: weighted fair share among %zu classes of priority %u (they want "
+		     "%s more, %s free)",
+		     name, n, level, alloc_fmt_qty(kind, total * (double)qn, w, sizeof(w)),
+		     alloc_fmt_qty(kind, avail * (double)qn, f, sizeof(f)));
+	}
 	for (size_t k = 0; k < n; k++) {
 		size_t c = a->grp[k];
-		if (a->x[k] < a->d[k]) {
+		if (a->x[k] < a->d[k])
 			a->cs[c].short_direct = true;
-			if (!a->p.no_reasons)
-				text(why, sizeof(why),
-				     "%s full: weighted fair share among %zu classes of priority "
-				     "%u (demand %.0f quanta, free %.0f)",
-				     name, n, level, total, avail);
-		} else {
-			why[0] = '\0';
-		}
 		uint64_t q = (uint64_t)a->x[k] * qn;
-		if (q && (rc = alloc_grant(a, c, &r, 1, q, (uint64_t)a->d[k] * qn, false, why)))
+		if (q && (rc = alloc_grant(a, c, &r, 1, q, (uint64_t)a->d[k] * qn, false,
+		                           a->x[k] < a->d[k] ? why : NULL)))
 			return rc;
 	}
 	return 0;

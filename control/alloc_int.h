@@ -21,7 +21,8 @@ struct alloc_cs {
 	bool decide;     /* the class plans this block */
 	uint8_t src;     /* NEED_* */
 	bool clipped_min, clipped_max;
-	bool short_direct; /* the direct resource could not cover the deficit */
+	bool short_direct;  /* the direct resource could not cover the deficit */
+	char need_txt[144]; /* the need in words, built on first use in the block */
 };
 
 enum { NEED_FORECAST = 0, NEED_MEASURED, NEED_MINRATE };
@@ -82,6 +83,8 @@ struct alloc {
 };
 
 /* alloc.c */
+/* "2.31Gbit/s", "12 vCPU", "1.5GiB" */
+char *alloc_fmt_qty(enum alloc_kind k, double v, char *buf, size_t len);
 uint64_t alloc_quantum(const struct alloc *a, int res);
 /* Lead of a path for class c: the largest hop lead, plus lease_lead_s for hops that another
  * region provides. */

@@ -448,7 +448,7 @@ static void test_lead_time(void **st)
 	assert_int_equal(p->req[0].end, T0 + 3 * H);
 	assert_int_equal(p->req[0].quantity, 3 * G);
 	assert_non_null(strstr(p->req[0].reason, "lead 2h"));
-	assert_non_null(strstr(p->req[0].reason, "p95 3.00Gbit/s"));
+	assert_non_null(strstr(p->req[0].reason, "p95 3Gbit/s"));
 	assert_int_equal(p->view[0].need_start, T0 + 2 * H);
 
 	/* Lead 15m at 10:10: the current block can still be topped up from 10:25, and the
