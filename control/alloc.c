@@ -641,50 +641,64 @@ double alloc_step_need(const struct alloc_class *c, size_t s)
 	return q * (1.0 + c->headroom);
 }
 
-/* Need of class c over [ws, we). */
+/* Highest quantile of class c over the forecast steps overlapping [ws, we), or -1. */
+static double peak_quantile(const struct alloc_class *k, int64_t ws, int64_t we)
+{
+	const struct demand_forecast *f = k->fc;
+	double best = -1;
+	if (!f || !f->h || !f->step_s || we <= f->origin_s || ws >= we)
+		return -1;
+	int64_t st = (int64_t)f->step_s;
+	int64_t s0 = ws <= f->origin_s ? 0 : (ws - f->origin_s) / st;
+	int64_t s1 = (we - f->origin_s + st - 1) / st - 1;
+	if (s1 >= (int64_t)f->h)
+		s1 = (int64_t)f->h - 1;
+	for (int64_t i = s0; i <= s1; i++) {
+		double q = demand_quantile(f, (size_t)i, k->slo_quantile);
+		if (isfinite(q) && q > best)
+			best = q;
+	}
+	return best;
+}
+
+static double clip(const struct alloc_class *k, double v)
+{
+	if (k->max_rate && v > (double)k->max_rate)
+		v = (double)k->max_rate;
+	return v < (double)k->min_rate ? (double)k->min_rate : v;
+}
+
+/* Need of class c over [ws, we) (what new leases starting at ws must cover), and over
+ * [now, we) (what leases held now must keep covering: a release takes effect at once). */
 static void class_need(struct alloc *a, size_t c, int64_t ws, int64_t we)
 {
 	const struct alloc_class *k = &a->in->cls[c];
 	struct alloc_cs *s = &a->cs[c];
-	const struct demand_forecast *f = k->fc;
-	double best = -1;
-	if (f && f->h && f->step_s && we > f->origin_s) {
-		int64_t st = (int64_t)f->step_s;
-		int64_t s0 = ws <= f->origin_s ? 0 : (ws - f->origin_s) / st;
-		int64_t s1 = (we - f->origin_s + st - 1) / st - 1;
-		if (s1 >= (int64_t)f->h)
-			s1 = (int64_t)f->h - 1;
-		for (int64_t i = s0; i <= s1; i++) {
-			double q = demand_quantile(f, (size_t)i, k->slo_quantile);
-			if (isfinite(q) && q > best)
-				best = q;
-		}
-	}
+	int64_t from = a->p.now > a->bstart ? a->p.now : a->bstart;
+	double best = peak_quantile(k, ws, we);
+	double keep = from < ws ? peak_quantile(k, from, we) : best;
 	s->clipped_min = s->clipped_max = false;
 	if (best >= 0) {
 		s->src = NEED_FORECAST;
 		s->basis = best;
 		s->quantile = best;
 		s->need = best * (1.0 + k->headroom);
+		s->need_keep = (keep > best ? keep : best) * (1.0 + k->headroom);
 	} else if (k->measured >= 0 && isfinite(k->measured)) {
 		s->src = NEED_MEASURED;
 		s->basis = k->measured;
 		s->quantile = -1;
-		s->need = k->measured * (1.0 + k->headroom);
+		s->need = s->need_keep = k->measured * (1.0 + k->headroom);
 	} else {
 		s->src = NEED_MINRATE;
 		s->basis = -1;
 		s->quantile = -1;
-		s->need = 0;
+		s->need = s->need_keep = 0;
 	}
-	if (k->max_rate && s->need > (double)k->max_rate) {
-		s->need = (double)k->max_rate;
-		s->clipped_max = true;
-	}
-	if (s->need < (double)k->min_rate) {
-		s->need = (double)k->min_rate;
-		s->clipped_min = s->src != NEED_MINRATE;
-	}
+	s->clipped_max = k->max_rate && s->need > (double)k->max_rate;
+	s->clipped_min = s->src != NEED_MINRATE && s->need < (double)k->min_rate;
+	s->need = clip(k, s->need);
+	s->need_keep = clip(k, s->need_keep);
 }
 
 /* ---- one block ----------------------------------------------------------------------- */
@@ -752,7 +766,7 @@ static void block_prepare(struct alloc *a)
 			if ((a->rf[j] & (RF_COVER | RF_RELEASABLE)) != (RF_COVER | RF_RELEASABLE))
 				continue;
 			s->held += (int64_t)in->resv[j].quantity;
-			if ((double)s->cover < s->need) {
+			if ((double)s->cover < s->need_keep) {
 				s->cover += (int64_t)in->resv[j].quantity;
 				s->last_kept = (int)j;
 			} else {
@@ -829,7 +843,7 @@ static int surplus(struct alloc *a)
 		struct alloc_cs *s = &a->cs[c];
 		if (!s->decide)
 			continue;
-		bool band = (double)s->held <= s->need * (1.0 + a->p.release_above);
+		bool band = (double)s->held <= s->need_keep * (1.0 + a->p.release_above);
 		for (size_t k = a->cres_start[c]; k < a->cres_start[c + 1]; k++) {
 			size_t j = a->cres[k];
 			if (!(a->rf[j] & RF_SURPLUS) || a->gone[j])
@@ -877,13 +891,13 @@ static int resize(struct alloc *a)
 		struct alloc_cs *s = &a->cs[c];
 		if (!s->decide || s->last_kept < 0 || a->gone[s->last_kept])
 			continue;
-		if ((double)s->cover <= s->need * (1.0 + a->p.release_above))
+		if ((double)s->cover <= s->need_keep * (1.0 + a->p.release_above))
 			continue;
 		size_t j = (size_t)s->last_kept;
 		const struct alloc_resv *v = &in->resv[j];
 		uint64_t qn = alloc_quantum(a, v->hops[0]);
 		double rest = (double)s->cover - (double)v->quantity; /* without this lease */
-		double want = s->need - rest;
+		double want = s->need_keep - rest;
 		uint64_t nq = want <= 0 ? 0 : (uint64_t)ceil(want / (double)qn) * qn;
 		if (nq >= v->quantity)
 			continue;

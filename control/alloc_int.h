@@ -10,7 +10,8 @@
 
 /* Per class, for the block being planned. Quantities in base units. */
 struct alloc_cs {
-	double need;     /* clipped need over [eff, bend) */
+	double need;      /* clipped need over [eff, bend): what new leases must cover */
+	double need_keep; /* over [max(now, bstart), bend): what held leases still cover */
 	double quantile; /* raw quantile (before headroom), -1 when not from a forecast */
 	double basis;    /* what the need came from: quantile or measured rate */
 	int64_t eff;     /* earliest instant a new direct lease can start */

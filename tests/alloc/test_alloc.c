@@ -423,6 +423,29 @@ static void test_hysteresis(void **st)
 	assert_int_equal(p->rel[0].why, ALLOC_RECLAIM);
 	assert_non_null(strstr(p->rel[0].reason, "others need the capacity"));
 	assert_int_equal(req_sum(p, 1, T0), 8400 * M);
+
+	/* A held lease of the current block keeps covering what comes before now + lead: a
+	 * spike in the next minutes keeps it (a release would act at once, a top-up not). */
+	struct alloc_resource slow[] = {link_("link.a-b", A, B, 10 * G)};
+	slow[0].lead_s = 900;
+	struct alloc_resv cur[] = {resv[0]};
+	cur[0].start = T0 - H;
+	cur[0].end = T0;
+	double spike[8] = {0};
+	struct fc f5;
+	fc_set(&f5, now, 8, spike);
+	f5.q[1] = 2.0 * G; /* step 0 = [09:30, 10:30): the spike; nothing after */
+	f5.f.step_s = 600;
+	struct alloc_class one[] = {app("web", A, B, 1, &f5)};
+	in.cls = one;
+	in.n_cls = 1;
+	in.res = slow;
+	in.resv = cur;
+	in.n_resv = 1;
+	p = run(a, &in);
+	print_plan(p);
+	assert_int_equal(p->n_rel, 0);
+	assert_int_equal(p->n_req, 0);
 	alloc_free(a);
 }
 

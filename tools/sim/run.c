@@ -588,6 +588,9 @@ static void measure(struct run *r, size_t si, int64_t now, struct sim_series *se
 		m->reserved_bith += res * dt / 3600;
 		m->used_bith += served * dt / 3600;
 		m->unused_bith += (res - served) * dt / 3600;
+		if (viol && getenv("SIM_DEBUG"))
+			fprintf(stderr, "viol %s %s t=+%lld d=%.0f r=%.0f\n",
+			        sim_policy_name(r->pol), x->name, (long long)(now - s->t0), d, res);
 		if (viol) {
 			m->violation_min[x->priority] += dt / 60;
 			m->violation_min_total += dt / 60;
