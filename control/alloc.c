@@ -300,6 +300,14 @@ static const char *need_text(struct alloc *a, size_t c)
 		sb_s(&b, " (no forecast: measured ");
 		sb_qty(&b, k->kind, s->basis);
 		break;
+	case NEED_NOWCAST:
+		sb_s(&b, " (measured ");
+		sb_qty(&b, k->kind, s->basis);
+		sb_s(&b, " now, above p");
+		sb_num3(&b, k->slo_quantile * 100);
+		sb_s(&b, " ");
+		sb_qty(&b, k->kind, s->quantile);
+		break;
 	default:
 		sb_s(&b, " (no forecast or measurement: min_rate");
 		break;
@@ -695,6 +703,17 @@ static void class_need(struct alloc *a, size_t c, int64_t ws, int64_t we)
 		s->quantile = -1;
 		s->need = s->need_keep = 0;
 	}
+	/* The block in progress needs at least what is measured now: demand above the
+	 * forecast means the forecast is wrong for the next minutes too. */
+	if (s->src == NEED_FORECAST && !a->p.no_measured_floor && a->bstart <= a->p.now &&
+	    k->measured >= 0 && isfinite(k->measured) &&
+	    k->measured * (1.0 + k->headroom) > s->need) {
+		s->src = NEED_NOWCAST;
+		s->basis = k->measured;
+		s->need = k->measured * (1.0 + k->headroom);
+		if (s->need_keep < s->need)
+			s->need_keep = s->need;
+	}
 	s->clipped_max = k->max_rate && s->need > (double)k->max_rate;
 	s->clipped_min = s->src != NEED_MINRATE && s->need < (double)k->min_rate;
 	s->need = clip(k, s->need);
@@ -956,7 +975,7 @@ static void record_view(struct alloc *a)
 		w->quantile = s->quantile;
 		w->need_start = a->bstart;
 		w->planned = (double)s->cover;
-		w->from_forecast = s->src == NEED_FORECAST;
+		w->from_forecast = s->src == NEED_FORECAST || s->src == NEED_NOWCAST;
 	}
 	uint64_t *use = a->plan.planned_use + a->block * in->n_res;
 	for (size_t r = 0; r < in->n_res; r++) {

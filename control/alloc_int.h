@@ -26,7 +26,12 @@ struct alloc_cs {
 	char need_txt[144]; /* the need in words, built on first use in the block */
 };
 
-enum { NEED_FORECAST = 0, NEED_MEASURED, NEED_MINRATE };
+enum {
+	NEED_FORECAST = 0, /* the SLO quantile of the forecast */
+	NEED_NOWCAST,      /* the block in progress: the measured rate, above the forecast */
+	NEED_MEASURED,     /* no forecast covers the block: the measured rate */
+	NEED_MINRATE,      /* nothing known: min_rate */
+};
 
 /* Flags per reservation and block. */
 enum {

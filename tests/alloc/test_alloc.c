@@ -517,6 +517,17 @@ static void test_request_sizing(void **st)
 	assert_true(fabs(p->view[0].quantile - 2.0 * G) < 1);
 	assert_true(fabs(p->view[0].held_now - 1.5 * G) < 1);
 	assert_true(fabs(p->view[0].planned - 2.2 * G) < 1);
+	/* Demand now above the forecast: the block in progress needs the measured rate. */
+	cls[0].measured = 2.5 * G;
+	p = run(a, &in);
+	print_plan(p);
+	assert_int_equal(req_sum(p, 0, T0), 1250 * M); /* 2.5G x 1.1 - 1.5G */
+	assert_non_null(strstr(p->req[0].reason, "measured 2.5Gbit/s now, above p95 2Gbit/s"));
+	in.params.no_measured_floor = true;
+	p = run(a, &in);
+	assert_int_equal(req_sum(p, 0, T0), 700 * M);
+	in.params.no_measured_floor = false;
+	cls[0].measured = 1.9 * G;
 	/* max_rate 2G: 500M. */
 	cls[0].max_rate = 2 * G;
 	p = run(a, &in);
