@@ -80,6 +80,8 @@ struct run {
 
 	struct lease *leases;
 	size_t n_leases, cap_leases;
+	size_t *free_slots; /* leases no longer booked, reused after the cycle */
+	size_t n_free, cap_free;
 	size_t *live;
 	size_t n_live, cap_live;
 	struct alloc_resv *resv;
@@ -196,6 +198,8 @@ static int setup(struct run *r)
 	r->params.release_above =
 	        r->pol == SIM_REACTIVE ? s->reactive_up / s->reactive_down - 1 : s->release_above;
 	r->params.max_hops = s->max_hops;
+	/* Static keeps its peak; the oracle knows the future already. */
+	r->params.no_measured_floor = r->pol == SIM_STATIC || r->pol == SIM_ORACLE;
 	r->params.no_reasons = !r->o->verbose;
 
 	/* Per-block peaks of every class (the series proactive forecasts, static's peak). */
@@ -241,6 +245,7 @@ static void teardown(struct run *r)
 	free(r->res), free(r->cal), free(r->regions), free(r->cls), free(r->fc), free(r->slo);
 	free(r->level), free(r->prev_level), free(r->direct_link), free(r->fc_q), free(r->fres);
 	free(r->bpeak), free(r->hist_peak), free(r->leases), free(r->live), free(r->resv);
+	free(r->free_slots);
 	alloc_free(r->a);
 }
 
@@ -441,6 +446,8 @@ static void expire(struct run *r, int64_t now)
 		}
 		if (l->booked)
 			r->live[w++] = r->live[i];
+		else if (r->n_free < r->cap_free)
+			r->free_slots[r->n_free++] = r->live[i];
 	}
 	r->n_live = w;
 }
@@ -478,9 +485,12 @@ static int apply(struct run *r, const struct alloc_plan *p, int64_t now)
 		}
 		if (grow((void **)&r->leases, &r->cap_leases, r->n_leases + 1,
 		         sizeof(*r->leases)) ||
-		    grow((void **)&r->live, &r->cap_live, r->n_live + 1, sizeof(*r->live)))
+		    grow((void **)&r->live, &r->cap_live, r->n_live + 1, sizeof(*r->live)) ||
+		    grow((void **)&r->free_slots, &r->cap_free, r->cap_leases, sizeof(size_t)))
 			return -ENOMEM;
-		struct lease *l = &r->leases[r->n_leases];
+		/* A slot no longer booked (and no longer in `live`) is reused. */
+		size_t slot = r->n_free ? r->free_slots[--r->n_free] : r->n_leases++;
+		struct lease *l = &r->leases[slot];
 		l->cls = (int)q->cls;
 		memcpy(l->hops, q->hops, sizeof(l->hops));
 		l->n = q->n_hops;
@@ -488,7 +498,7 @@ static int apply(struct run *r, const struct alloc_plan *p, int64_t now)
 		l->start = q->start;
 		l->end = q->end;
 		l->booked = true;
-		r->live[r->n_live++] = r->n_leases++;
+		r->live[r->n_live++] = slot;
 		r->m->requests++;
 		if (r->o->verbose)
 			log_info("%s: request %s", sim_policy_name(r->pol), q->reason);

@@ -43,14 +43,14 @@ static double gauss(uint64_t *st)
  * bursts. Shapes are those of backbone traffic (CESNET, Cortez); sizes are arbitrary. */
 int ld_load_synthetic(struct ld *l)
 {
-	static const char *const keys[] = {"regions", "degree",     "classes",
-	                                   "seed",    "mean_rate",  "capacity_factor",
-	                                   "noise",   "priorities", NULL};
+	static const char *const keys[] = {
+	        "regions",         "degree", "classes",    "seed",       "mean_rate",
+	        "capacity_factor", "noise",  "noise_corr", "priorities", NULL};
 	int rc = ld_check_keys(l, "synthetic", keys);
 	if (rc)
 		return rc;
 	uint64_t nr = 10, degree = 4, ncls = 100, seed = 1, mean = 100000000;
-	double factor = 1.3, noise = 0.08, shares[8] = {0.1, 0.3, 0.6};
+	double factor = 1.3, noise = 0.08, rho = 0.7, shares[8] = {0.1, 0.3, 0.6};
 	size_t nsh = 3;
 	if ((rc = ld_get_uint(l, "synthetic", "regions", 3, 4096, &nr)) ||
 	    (rc = ld_get_uint(l, "synthetic", "degree", 2, 64, &degree)) ||
@@ -59,6 +59,7 @@ int ld_load_synthetic(struct ld *l)
 	    (rc = ld_get_qty(l, "synthetic", "mean_rate", ALLOC_BANDWIDTH, &mean)) ||
 	    (rc = ld_get_double(l, "synthetic", "capacity_factor", 0.01, 1e6, &factor)) ||
 	    (rc = ld_get_double(l, "synthetic", "noise", 0, 2, &noise)) ||
+	    (rc = ld_get_double(l, "synthetic", "noise_corr", 0, 0.999, &rho)) ||
 	    (rc = ld_parse_list(l, "synthetic", "priorities", shares, 8, &nsh, false)))
 		return rc;
 	if (degree >= nr)
@@ -132,7 +133,7 @@ int ld_load_synthetic(struct ld *l)
 			double daily = 1 + amp * sin(2 * M_PI * (hod - 9) / 24) +
 			               amp2 * sin(4 * M_PI * (hod - phase2) / 24);
 			double week = dow >= 5 ? wkend : 1.0;
-			ar = 0.7 * ar + noise * gauss(&st);
+			ar = rho * ar + noise * gauss(&st);
 			if (burst > 0)
 				burst--;
 			else if (unif(&st) < 0.002 / steps_per_h)
