@@ -36,6 +36,23 @@ struct demand_forecast {
 	double event_factor_max; /* largest calendar-event multiplier applied (1 = none) */
 };
 
+/* ---- history (module "history") ------------------------------------------------------ */
+
+/* Append one value of a series at at_s (creating its archive on first use). Values older
+ * than the series' last one are refused with -ERANGE (a clock that stepped back): the
+ * archive keeps what it has. */
+int demand_record(struct tidald *d, const char *series, int64_t at_s, double value);
+/* The history of a series at step_s resolution (the archive's closest), covering
+ * [from_s, to_s): *v is malloc'd (the caller frees it), NaN where unknown; *first_s is the
+ * time of v[0] and *step_out the resolution returned. -ENOENT for an unknown series. */
+int demand_history(struct tidald *d, const char *series, int64_t from_s, int64_t to_s,
+		   int64_t step_s, double **v, size_t *n, int64_t *first_s, int64_t *step_out);
+/* Names of the series with a history (JSON-free: a NULL-terminated array the caller frees
+ * with free(), strings included in the same block). */
+char **demand_series_list(struct tidald *d);
+
+/* ---- forecasts (module "forecast") ------------------------------------------------------ */
+
 /* The latest forecast of a series, or NULL when none has been made yet. Valid until the
  * next TIDALD_EV_FORECAST_UPDATED. */
 const struct demand_forecast *demand_forecast_get(struct tidald *d, const char *series);
