@@ -291,10 +291,16 @@ static void check_apps(struct cfg_ld *ld)
 			for (k = 0; k < f->n_quantiles; k++)
 				if (f->quantiles[k] == p->slo_quantile)
 					break;
-			if (k == f->n_quantiles)
+			if (k == f->n_quantiles && cfg_key_line(ld, p, "slo_quantile") !=
+							   cfg_key_line(ld, p, NULL))
 				err_key(ld, p, sec, "slo_quantile",
 					"%s is not among [forecast] quantiles (%s); add it there",
 					units_fmt_double(p->slo_quantile, a, sizeof(a)), list);
+			else if (k == f->n_quantiles)
+				err_key(ld, p, sec, "slo_quantile",
+					"the default slo_quantile %s is not among [forecast] "
+					"quantiles (%s); set slo_quantile or add %s there",
+					a, list, units_fmt_double(p->slo_quantile, a, sizeof(a)));
 		}
 		if (!cfg_key_ok(ld, p, "match"))
 			continue;

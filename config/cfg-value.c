@@ -338,6 +338,13 @@ static void quantile_item(struct list_ctx *c, const char *item, void *arg)
 		o->bad = true;
 		return;
 	}
+	if (q > 1 && q < 100) {
+		cfg_err(c->ld, c->line, c->where,
+			"'%s': a quantile is strictly between 0 and 1 (%s%% is %g)", item, item,
+			q / 100);
+		o->bad = true;
+		return;
+	}
 	if (!(q > 0 && q < 1)) {
 		cfg_err(c->ld, c->line, c->where,
 			"'%s': a quantile is strictly between 0 and 1 (e.g. 0.95)", item);
@@ -555,7 +562,15 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			snprintf(b, sizeof(b), "%.0f", k->max);
 			range_err(ld, line, where, val, a, b);
 		} else if (rc) {
-			cfg_err(ld, line, where, "'%s': %s", val, why);
+			unsigned hi, lo;
+			char tail;
+			if (!strcmp(k->name, "asn") &&
+			    sscanf(val, "%5u.%5u%c", &hi, &lo, &tail) == 2 && hi < 65536 && lo < 65536)
+				cfg_err(ld, line, where, "'%s': write AS numbers as plain integers "
+							 "(asdot %s is %u)",
+					val, val, hi * 65536 + lo);
+			else
+				cfg_err(ld, line, where, "'%s': %s", val, why);
 		} else if (k->size == sizeof(uint64_t)) {
 			*(uint64_t *)f = v;
 		} else {
@@ -610,6 +625,11 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 		double v;
 		if (cfg_parse_double(val, -INFINITY, INFINITY, &v, &why) != 0) {
 			cfg_err(ld, line, where, "'%s': %s", val, why);
+			break;
+		}
+		if (v == 0 && (k->flags & CK_OMIT_ZERO)) {
+			cfg_err(ld, line, where, "'%s': leave %s out to learn it from past data", val,
+				k->name);
 			break;
 		}
 		bool open = k->flags & CK_OPEN;
