@@ -344,7 +344,8 @@ static int cmp_msg(const void *a, const void *b)
 
 static void hand_over(struct cfg_ld *ld, struct cfg_diag *diag)
 {
-	qsort(ld->msgs, ld->n_msgs, sizeof(*ld->msgs), cmp_msg);
+	if (ld->n_msgs)
+		qsort(ld->msgs, ld->n_msgs, sizeof(*ld->msgs), cmp_msg);
 	if (diag && ld->n_msgs) {
 		char **m = realloc(diag->msgs, (diag->n + ld->n_msgs) * sizeof(*m));
 		if (m) {

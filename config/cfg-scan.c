@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define INI_BUF 1023 /* iniparser 4.1 reads a logical line into 1024 bytes incl. NUL */
 
@@ -225,6 +226,11 @@ int cfg_scan_file(struct cfg_ld *ld, const char *path, struct cfg_scan *sc)
 	memset(sc, 0, sizeof(*sc));
 	if (!f)
 		return -errno;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR;
+	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {

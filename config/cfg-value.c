@@ -248,14 +248,16 @@ static void match_term(struct list_ctx *c, const char *item, void *arg)
 			}
 			if (s)
 				cfg_err(c->ld, c->line, c->where,
-					"'dscp %s': unknown DSCP name; did you mean '%s'?", rest, s);
+					"'dscp %s': unknown DSCP name; did you mean '%s'?", rest,
+					s);
 			else
 				cfg_err(c->ld, c->line, c->where, "'dscp %s': %s", rest, why);
 			return;
 		}
 		for (size_t i = 0; i < m->n_dscp; i++) {
 			if (m->dscp[i] == d) {
-				cfg_err(c->ld, c->line, c->where, "'dscp %s' is listed twice", rest);
+				cfg_err(c->ld, c->line, c->where, "'dscp %s' is listed twice",
+					rest);
 				return;
 			}
 		}
@@ -565,7 +567,8 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			unsigned hi, lo;
 			char tail;
 			if (!strcmp(k->name, "asn") &&
-			    sscanf(val, "%5u.%5u%c", &hi, &lo, &tail) == 2 && hi < 65536 && lo < 65536)
+			    sscanf(val, "%5u.%5u%c", &hi, &lo, &tail) == 2 && hi < 65536 &&
+			    lo < 65536)
 				cfg_err(ld, line, where, "'%s': write AS numbers as plain integers "
 							 "(asdot %s is %u)",
 					val, val, hi * 65536 + lo);
@@ -628,8 +631,8 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			break;
 		}
 		if (v == 0 && (k->flags & CK_OMIT_ZERO)) {
-			cfg_err(ld, line, where, "'%s': leave %s out to learn it from past data", val,
-				k->name);
+			cfg_err(ld, line, where, "'%s': leave %s out to learn it from past data",
+				val, k->name);
 			break;
 		}
 		bool open = k->flags & CK_OPEN;
@@ -672,7 +675,8 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 		if (!strcasecmp(val, "ebpf") || !strcasecmp(val, "xdp") || !strcasecmp(val, "tc"))
 			s = "bpf";
 		if (s)
-			cfg_err(ld, line, where, "unknown backend '%s'; did you mean '%s'?", val, s);
+			cfg_err(ld, line, where, "unknown backend '%s'; did you mean '%s'?", val,
+				s);
 		else
 			cfg_err(ld, line, where, "unknown backend '%s': expected bpf, dpdk or none",
 				val);

@@ -190,12 +190,13 @@ static void test_ini_details(void **state)
 
 static void test_lookups(void **state)
 {
-	struct tidal_cfg *c = load_ok("look.ini", "[region]\nname = fra\nasn = 65001\n"
-						  "[peering]\ncertificate = a\nprivate_key = b\nca = c\n"
-						  "[link.a]\ncapacity = 1G\n[link.b]\ncapacity = 2G\n"
-						  "[peer.x]\naddress = 10.0.0.2:7179\nlink = b\n"
-						  "[app.v]\nmatch = dscp ef\n"
-						  "[pool.p]\nvcpu = 8\n");
+	struct tidal_cfg *c = load_ok("look.ini",
+				      "[region]\nname = fra\nasn = 65001\n"
+				      "[peering]\ncertificate = a\nprivate_key = b\nca = c\n"
+				      "[link.a]\ncapacity = 1G\n[link.b]\ncapacity = 2G\n"
+				      "[peer.x]\naddress = 10.0.0.2:7179\nlink = b\n"
+				      "[app.v]\nmatch = dscp ef\n"
+				      "[pool.p]\nvcpu = 8\n");
 	(void)state;
 	assert_ptr_equal(cfg_find_link(c, "b"), &c->links[1]);
 	assert_null(cfg_find_link(c, "c"));
