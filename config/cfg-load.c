@@ -216,6 +216,11 @@ static void unknown_key(struct cfg_ld *ld, const struct cfg_section *s, const ch
 
 	for (size_t i = 0; i < s->n_keys; i++)
 		names[i] = s->keys[i].name;
+	if (s->named && !strcmp(sk->name, "name")) {
+		cfg_err(ld, sk->line, where, "the name comes from the section header: [%s.NAME]",
+			s->name);
+		return;
+	}
 	sug = cfg_suggest(sk->name, names, s->n_keys);
 	if (sug) {
 		cfg_err(ld, sk->line, where, "unknown key; did you mean '%s'?", sug);

@@ -541,12 +541,13 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			memcpy(full + dl, val, vl + 1);
 			cfg_clean_path(full);
 		}
-		if (dl + vl >= sizeof(full) || strlen(full) >= k->size) {
+		size_t flen = dl + vl < sizeof(full) ? strlen(full) : dl + vl;
+		if (flen >= k->size) {
 			if (k->size < CFG_PATH_MAX)
 				cfg_err(ld, line, where,
 					"'%s': a UNIX socket path has at most %zu bytes (this one "
 					"has %zu as an absolute path)",
-					val, k->size - 1, strlen(full));
+					val, k->size - 1, flen);
 			else
 				cfg_err(ld, line, where,
 					"'%s': a path has at most %zu bytes (as an absolute path)",

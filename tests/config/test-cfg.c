@@ -188,6 +188,16 @@ static void test_ini_details(void **state)
 	cfg_free(c);
 }
 
+static void test_crlf(void **state)
+{
+	struct tidal_cfg *c = load_ok("crlf.ini", "[region]\r\nname = fra\r\nasn = 65001\r\n"
+						  "[link.a]\r\ncapacity = 10G ; c\r\n");
+	(void)state;
+	assert_string_equal(c->region.name, "fra");
+	assert_int_equal(c->links[0].capacity_bps, 10000000000ULL);
+	cfg_free(c);
+}
+
 static void test_lookups(void **state)
 {
 	struct tidal_cfg *c = load_ok("look.ini",
@@ -350,7 +360,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_relative_paths),
-		cmocka_unit_test(test_ini_details),   cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_ini_details),   cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_equal),         cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_minimal_roundtrip_text),
 	};
