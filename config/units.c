@@ -147,6 +147,8 @@ static bool unit_has(const char *u, size_t ulen, char c)
 
 static const char *bps_unit_why(const char *u, size_t ulen)
 {
+	if (u[0] == '%')
+		return "a percentage is not a bandwidth: write bits per second, e.g. 8G";
 	if (unit_has(u, ulen, 'B'))
 		return "'B' means bytes; bandwidth is bits per second with k, M, G or T, "
 		       "e.g. 10G";

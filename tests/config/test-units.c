@@ -109,6 +109,8 @@ static void test_bps_messages(void **state)
 	assert_non_null(strstr(why, "not 10Gbps"));
 	assert_int_equal(cfg_parse_bps("500m", &v, &why), -EINVAL);
 	assert_non_null(strstr(why, "milli"));
+	assert_int_equal(cfg_parse_bps("80%", &v, &why), -EINVAL);
+	assert_non_null(strstr(why, "percentage"));
 	assert_int_equal(cfg_parse_bps("-5M", &v, &why), -EINVAL);
 	assert_non_null(strstr(why, "negative"));
 }
