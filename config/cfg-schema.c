@@ -165,7 +165,7 @@ static const struct cfg_key event_keys[] = {
 	 .type = CT_DOUBLE,
 	 .flags = CK_OPEN | CK_OMIT_ZERO,
 	 .def_doc = "learned",
-	 .doc = "Demand multiplier during the event (above 0, at most 1000). Leave out to "
+	 .doc = "Demand multiplier during the event (above 0 and below 1000). Leave out to "
 		"learn it from past occurrences.",
 	 .off = offsetof(struct cfg_event, multiplier),
 	 .size = sizeof(double),

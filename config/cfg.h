@@ -174,7 +174,8 @@ void cfg_free(struct tidal_cfg *cfg);
 
 /* Write cfg as canonical INI that cfg_load reads back to an equal struct. */
 int cfg_print(const struct tidal_cfg *cfg, FILE *out);
-/* Deep equality (used by the round-trip tests and by reload to skip no-op reloads). */
+/* Deep equality (used by the round-trip tests and by reload to skip no-op reloads). The
+ * path the trees were loaded from is not compared. */
 bool cfg_equal(const struct tidal_cfg *a, const struct tidal_cfg *b);
 
 const struct cfg_link *cfg_find_link(const struct tidal_cfg *cfg, const char *name);
