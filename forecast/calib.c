@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * calib: prediction intervals calibrated on out-of-sample errors (conformal-style, per
+ * horizon step), and quantiles that never cross.
+ *
+ * Each cross-validation forecast error is expressed in units of the model's own predictive
+ * spread at that step (z = (y - mean) / sd, sd read off the model's 95 % interval). The
+ * calibrated quantile at level tau for step s is mean + sd * Q_tau, with Q_tau the empirical
+ * quantile of the z of all origins at the steps around s: the model supplies the shape over
+ * the horizon, the data the width and the skew. Levels beyond the sample are extrapolated
+ * with a Gaussian tail of the sample's own spread. Finally every step's quantiles are
+ * rearranged into ascending order (sorting is the monotone rearrangement, which never makes
+ * a quantile forecast worse under the pinball loss).
+ *
+ * Pure math on the engine's arrays; owns only temporary buffers.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#define Z95 3.919927969080108 /* 2 * Phi^-1(0.975) */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+void eng_sort_quantiles(double *q, size_t h, size_t nl)
+{
+	for (size_t s = 0; s < h; s++) {
+		double *r = q + s * nl;
+		for (size_t a = 1; a < nl; a++)
+			for (size_t b = a; b > 0 && r[b - 1] > r[b]; b--) {
+				double t = r[b];
+				r[b] = r[b - 1];
+				r[b - 1] = t;
+			}
+	}
+}
+
+/* Empirical quantile of sorted z[0..n) at level tau (plotting position tau (n + 1)), with
+ * Gaussian extrapolation beyond the extreme order statistics. */
+static double emp_quantile(const double *z, size_t n, double tau)
+{
+	double pos = tau * (double)(n + 1); /* 1-based */
+
+	if (n == 1)
+		return z[0];
+	if (pos >= 1 && pos <= (double)n) {
+		size_t lo = (size_t)floor(pos);
+		double f = pos - (double)lo;
+		if (lo >= n)
+			return z[n - 1];
+		return z[lo - 1] + f * (z[lo] - z[lo - 1]);
+	}
+	/* the sample's spread from its central 68 % (robust to a few outliers) */
+	size_t i16 = (size_t)(0.16 * (double)(n - 1)), i84 = (size_t)(0.84 * (double)(n - 1));
+	double spread = 0.5 * (z[i84] - z[i16]);
+	if (!(spread > 0))
+		spread = 0.5 * (z[n - 1] - z[0]);
+	double edge = 1.0 / (double)(n + 1);
+	if (pos < 1)
+		return z[0] - spread * (gsl_cdf_ugaussian_Pinv(edge) - gsl_cdf_ugaussian_Pinv(tau));
+	return z[n - 1] + spread * (gsl_cdf_ugaussian_Pinv(tau) -
+				    gsl_cdf_ugaussian_Pinv(1 - edge));
+}
+
+static double spread_at(const struct engine *e, const double *q, size_t s, double sd_floor)
+{
+	double sd = (q[s * e->nl + e->hi95] - q[s * e->nl + e->lo95]) / Z95;
+
+	return sd > sd_floor ? sd : sd_floor;
+}
+
+int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double *mean,
+		  const double *q_model, int loo, const double *levels, size_t n_levels,
+		  double *out)
+{
+	size_t h = e->h, k = e->k, nl = e->nl;
+	size_t used = k - (loo >= 0 && (size_t)loo < k);
+
+	if (used < 2 || !c->cv_mean)
+		return -EDOM;
+	size_t w = h / 16 ? h / 16 : 1;
+	if (used * (2 * w + 1) < 20) /* few origins: pool wider */
+		w = (20 / used) / 2 + 1;
+	double *z = malloc(k * h * sizeof(double));
+	double *pool = malloc(k * (2 * w + 1) * sizeof(double));
+	if (!z || !pool) {
+		free(z);
+		free(pool);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		const double *m = c->cv_mean + i * h;
+		const double *q = c->cv_q + i * h * nl;
+		const double *y = e->y + e->origin[i];
+		for (size_t s = 0; s < h; s++)
+			z[i * h + s] = (y[s] - m[s]) / spread_at(e, q, s, e->sd_floor);
+	}
+	for (size_t s = 0; s < h; s++) {
+		size_t a = s > w ? s - w : 0, b = s + w + 1 < h ? s + w + 1 : h;
+		size_t np = 0;
+		for (size_t i = 0; i < k; i++) {
+			if ((int)i == loo)
+				continue;
+			for (size_t t = a; t < b; t++)
+				pool[np++] = z[i * h + t];
+		}
+		qsort(pool, np, sizeof(double), cmp_double);
+		double sd = spread_at(e, q_model, s, e->sd_floor);
+		for (size_t j = 0; j < n_levels; j++)
+			out[s * n_levels + j] = mean[s] + sd * emp_quantile(pool, np, levels[j]);
+	}
+	eng_sort_quantiles(out, h, n_levels);
+	free(z);
+	free(pool);
+	return 0;
+}
