@@ -87,6 +87,22 @@ struct frr_state {
 
 void frr_state_free(struct frr_state *st); /* contents; st itself is the caller's */
 int frr_state_copy(struct frr_state *dst, const struct frr_state *src);
+void frr_rmap_entry_free(struct frr_rmap_entry *e);
+int frr_rmap_entry_copy(struct frr_rmap_entry *dst, const struct frr_rmap_entry *src);
+
+/* Growable arrays: FRR_PUSH(arr, n) appends a zeroed element and returns it, or returns
+ * NULL (arr and n unchanged) when out of memory. */
+void *frr_vec_push(void *base, size_t *n, size_t size, bool *ok);
+void frr_vec_remove(void *base, size_t *n, size_t size, size_t i);
+#define FRR_PUSH(arr, n)                                                                   \
+	({                                                                                 \
+		bool ok_;                                                                  \
+		(arr) = frr_vec_push((arr), &(n), sizeof(*(arr)), &ok_);                   \
+		ok_ ? &(arr)[(n)-1] : NULL;                                                \
+	})
+#define FRR_REMOVE(arr, n, i) frr_vec_remove((arr), &(n), sizeof(*(arr)), (i))
+/* Copy with truncation; false when src did not fit. */
+bool frr_copy(char *dst, size_t len, const char *src);
 
 /* Parsers of bgpd's JSON (`vtysh -d bgpd -c '...'`). Each returns 0, or -EINVAL with a
  * message in err naming what was unexpected. */
@@ -107,7 +123,13 @@ void frr_rmap_name(const char *via, char buf[FRR_NAME_MAX]);
 void frr_lease_community(uint32_t asn, const uint8_t id[PROV_LEASE_ID_LEN], char *buf,
 			 size_t len); /* "65001:84325:3437096703" */
 bool frr_is_tidal_name(const char *name);
+/* Canonical text of an IPv4/IPv6 address (as bgpd prints it); -EINVAL if not one. */
+int frr_canon_addr(const char *in, char out[PROV_ADDR_MAX]);
 bool frr_nbr_is_tidal(const struct frr_nbr *n);
+
+/* Check a lease's fields (names, address, prefixes) before anything talks to FRR.
+ * 0, or -EINVAL with err saying which field is wrong. */
+int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen);
 
 /* Targets: change st (a copy of the current state) into what an operation wants.
  * Return 0, or a negative errno with err saying why (st is then unspecified). */
@@ -146,6 +168,8 @@ struct frr_plan {
 };
 
 void frr_plan_free(struct frr_plan *p);
+/* "clear bgp ipv4 unicast ADDR soft in"; returns buf. */
+const char *frr_soft_command(const struct frr_soft *s, char *buf, size_t len);
 /* Commands that turn cur into tgt. -EPERM (with err) if that would change something that
  * is not tidal's; -ENOMEM. An empty plan means the states agree. */
 int frr_plan_diff(const struct frr_state *cur, const struct frr_state *tgt, struct frr_plan *p,

@@ -152,8 +152,12 @@ lab_frr_start() {
 	chgrp frrvty "$LAB_FRR_ETC/$ns/vtysh.conf" 2>/dev/null || true
 	for d in "$@"; do
 		ip netns exec "$ns" "$LAB_FRR_SBIN/$d" -d -N "$ns" -f "$LAB_FRR_ETC/$ns/frr.conf" \
-			-i "$LAB_FRR_RUN/$ns/$d.pid" --log file:"$LAB_FRR_RUN/$ns/$d.log" ||
-			{ lab_fail "$d did not start in $ns (log: $LAB_FRR_RUN/$ns/$d.log)"; return 1; }
+			-i "$LAB_FRR_RUN/$ns/$d.pid" --log file:"$LAB_FRR_RUN/$ns/$d.log" \
+			2>>"$LAB_FRR_RUN/$ns/$d.start.log" || {
+			cat "$LAB_FRR_RUN/$ns/$d.start.log" >&2
+			lab_fail "$d did not start in $ns (log: $LAB_FRR_RUN/$ns/$d.log)"
+			return 1
+		}
 	done
 	lab_wait 30 "FRR daemons ($*) of $ns to answer vtysh" _lab_frr_answers "$ns" "$@"
 }
@@ -166,23 +170,29 @@ _lab_frr_answers() {
 	done
 }
 
-# lab_frr_stop NS: stop the daemons of pathspace NS by their pid files (TERM, then KILL
-# after a deadline) and remove the pathspace folders. No-op when nothing runs.
+# lab_frr_stop NS...: stop the daemons of each pathspace NS by their pid files (TERM to
+# all at once, then KILL after a deadline) and remove the pathspace folders. No-op when
+# nothing runs.
 lab_frr_stop() {
-	local ns=$1 pids pid
-	mapfile -t pids < <(lab_frr_pids "$ns")
+	local ns pids=() pid
+	for ns in "$@"; do
+		mapfile -t -O "${#pids[@]}" pids < <(lab_frr_pids "$ns")
+	done
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	if [ ${#pids[@]} -gt 0 ] &&
-		! lab_wait 10 "FRR daemons of $ns to exit" _lab_pids_gone "${pids[@]}"; then
+		! lab_wait 10 "FRR daemons of $* to exit" _lab_pids_gone "${pids[@]}"; then
 		for pid in "${pids[@]}"; do
 			kill -KILL "$pid" 2>/dev/null || true
 		done
-		lab_wait 5 "FRR daemons of $ns to die" _lab_pids_gone "${pids[@]}" || return 1
+		lab_wait 5 "FRR daemons of $* to die" _lab_pids_gone "${pids[@]}" || return 1
 	fi
 	# Only the pathspace folders (never /etc/frr or /var/run/frr themselves).
-	[ -n "$ns" ] && rm -rf "${LAB_FRR_ETC:?}/$ns" "${LAB_FRR_RUN:?}/$ns"
+	for ns in "$@"; do
+		[ -n "$ns" ] && rm -rf "${LAB_FRR_ETC:?}/$ns" "${LAB_FRR_RUN:?}/$ns"
+	done
+	return 0
 }
 
 _lab_pids_gone() {
