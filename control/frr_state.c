@@ -422,7 +422,8 @@ int frr_state_parse_rmaps(struct frr_state *st, const char *json, char *err, siz
 		}
 		if (rc)
 			break;
-		qsort(rm->v, rm->n, sizeof(*rm->v), cmp_entry);
+		if (rm->n > 1)
+			qsort(rm->v, rm->n, sizeof(*rm->v), cmp_entry);
 	}
 	json_decref(root);
 	return rc;

@@ -238,7 +238,8 @@ static int lease_prefixes(const struct prov_lease *l, enum frr_af want,
 			return -ENOMEM;
 		memcpy(*slot, txt, FRR_PFX_MAX);
 	}
-	qsort(*out, *n, sizeof(**out), cmp_pfx);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_pfx);
 	return 0;
 }
 

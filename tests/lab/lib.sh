@@ -145,6 +145,9 @@ lab_frr_start() {
 		lab_fail "FRR daemons of pathspace $ns are already running"
 		return 1
 	fi
+	if [ ! -d "$LAB_FRR_RUN" ]; then # the frr package's init creates it; we may run without
+		install -d -o frr -g frr -m 0755 "$LAB_FRR_RUN" || return 1
+	fi
 	mkdir -p "$LAB_FRR_ETC/$ns" "$LAB_FRR_RUN/$ns" || return 1
 	install -m 0640 "$conf" "$LAB_FRR_ETC/$ns/frr.conf" || return 1
 	: >"$LAB_FRR_ETC/$ns/vtysh.conf"
