@@ -37,10 +37,10 @@
 
 extern char **environ;
 
-#define FRR_DEFAULT_VTYSH "/usr/bin/vtysh"
+#define FRR_DEFAULT_VTYSH      "/usr/bin/vtysh"
 #define FRR_DEFAULT_TIMEOUT_MS 10000
-#define FRR_OUTPUT_MAX (64u << 20) /* bytes kept of one vtysh stream */
-#define FRR_POLL_MS 200            /* session state polling interval */
+#define FRR_OUTPUT_MAX         (64u << 20) /* bytes kept of one vtysh stream */
+#define FRR_POLL_MS            200         /* session state polling interval */
 
 struct frr {
 	char vtysh[CFG_PATH_MAX];
@@ -131,12 +131,12 @@ static void vtysh_result_free(struct vtysh_result *r)
 
 /* The command line as a person would type it, for error messages. */
 static void describe(const struct frr *f, const char *const *cmds, size_t n, bool echo, char *buf,
-		     size_t len)
+                     size_t len)
 {
 	size_t o;
 
 	o = (size_t)snprintf(buf, len, "%s%s%s -d bgpd%s", f->vtysh, f->pathspace[0] ? " -N " : "",
-			     f->pathspace, echo ? " -E" : "");
+	                     f->pathspace, echo ? " -E" : "");
 	for (size_t i = 0; i < n && o < len; i++)
 		o += (size_t)snprintf(buf + o, len - o, " -c '%s'", cmds[i]);
 }
@@ -144,7 +144,7 @@ static void describe(const struct frr *f, const char *const *cmds, size_t n, boo
 /* Run vtysh with `-c` per command; stdout and stderr collected separately. 0 when vtysh
  * ran to the end (whatever its exit status), or a negative errno with f->err set. */
 static int vtysh_run(struct frr *f, const char *const *cmds, size_t n, bool echo,
-		     struct vtysh_result *r)
+                     struct vtysh_result *r)
 {
 	size_t argc = 0, max = 6 + 2 * n;
 	const char **argv = calloc(max + 1, sizeof(*argv));
@@ -188,7 +188,7 @@ static int vtysh_run(struct frr *f, const char *const *cmds, size_t n, bool echo
 	rc = posix_spawn(&pid, f->vtysh, &fa, NULL, (char *const *)argv, environ);
 	if (rc != 0) {
 		set_err(f, "cannot run %s: %s (check [frr] vtysh and that FRR is installed)",
-			f->vtysh, strerror(rc));
+		        f->vtysh, strerror(rc));
 		rc = -rc;
 		pid = -1;
 		goto out;
@@ -207,7 +207,7 @@ static int vtysh_run(struct frr *f, const char *const *cmds, size_t n, bool echo
 			break;
 		if (now >= deadline) {
 			set_err(f, "%s: no answer within %u ms (is FRR of pathspace %s running?)",
-				what, f->timeout_ms, instance(f));
+			        what, f->timeout_ms, instance(f));
 			rc = -ETIMEDOUT;
 			goto out;
 		}
@@ -303,8 +303,10 @@ static int vtysh_show(struct frr *f, const char *cmd, char **json)
 		if (r.out.n && r.out.p[strspn(r.out.p, " \r\n")] == '%')
 			join_lines(r.out.p, line, sizeof(line)); /* bgpd's own error */
 		else
-			join_lines(r.err.n ? r.err.p : r.out.n ? r.out.p : "no output", line,
-				   sizeof(line));
+			join_lines(r.err.n   ? r.err.p
+			           : r.out.n ? r.out.p
+			                     : "no output",
+			           line, sizeof(line));
 		set_err(f, "%s failed (exit %d): %s", what, r.status, line);
 		vtysh_result_free(&r);
 		return -EIO;
@@ -317,7 +319,7 @@ static int vtysh_show(struct frr *f, const char *cmd, char **json)
 static int read_state(struct frr *f, struct frr_state *st)
 {
 	static const char *const cmds[] = {"show ip prefix-list json", "show ipv6 prefix-list json",
-					   "show route-map json", "show bgp neighbors json"};
+	                                   "show route-map json", "show bgp neighbors json"};
 	char perr[512];
 	int rc = 0;
 
@@ -346,7 +348,7 @@ static int read_state(struct frr *f, struct frr_state *st)
 		free(json);
 		if (rc)
 			set_err(f, "reading bgpd state (pathspace %s): %s", instance(f),
-				perr[0] ? perr : strerror(-rc));
+			        perr[0] ? perr : strerror(-rc));
 	}
 	if (!rc && !st->asn) { /* no neighbor tells the ASN: ask the (then small) table */
 		char *json = NULL;
@@ -360,9 +362,10 @@ static int read_state(struct frr *f, struct frr_state *st)
 		free(json);
 	}
 	if (!rc && f->asn && st->asn && st->asn != f->asn) {
-		set_err(f, "bgpd (pathspace %s) runs `router bgp %u` but the region's ASN is %u: "
-			   "fix [region] asn or FRR's config",
-			instance(f), st->asn, f->asn);
+		set_err(f,
+		        "bgpd (pathspace %s) runs `router bgp %u` but the region's ASN is %u: "
+		        "fix [region] asn or FRR's config",
+		        instance(f), st->asn, f->asn);
 		rc = -EINVAL;
 	}
 	if (rc)
@@ -404,9 +407,9 @@ static int run_plan(struct frr *f, const struct frr_plan *p)
 		const struct frr_cmd *c = &p->v[lines.cmd[bad]];
 
 		set_err(f, "vtysh (pathspace %s) rejected `%s`%s%s%s%s%s: %s (exit %d)",
-			instance(f), lines.v[bad], c->ctx.l1[0] ? " in `" : "", c->ctx.l1,
-			c->ctx.l2[0] ? "` / `" : "", c->ctx.l2, c->ctx.l1[0] ? "`" : "", msg,
-			r.status);
+		        instance(f), lines.v[bad], c->ctx.l1[0] ? " in `" : "", c->ctx.l1,
+		        c->ctx.l2[0] ? "` / `" : "", c->ctx.l2, c->ctx.l1[0] ? "`" : "", msg,
+		        r.status);
 		rc = -EIO;
 	}
 	vtysh_result_free(&r);
@@ -427,8 +430,11 @@ static void soft_in(struct frr *f, const struct frr_plan *p)
 		if (vtysh_run(f, &c, 1, false, &r) == 0) {
 			if (r.status != 0 || (r.out.n && r.out.p[0] == '%'))
 				log_warn("frr: `%s` failed (bgpd applies the policy after its "
-					 "route-map timer): %.200s",
-					 c, r.out.n ? r.out.p : r.err.p ? r.err.p : "");
+				         "route-map timer): %.200s",
+				         c,
+				         r.out.n   ? r.out.p
+				         : r.err.p ? r.err.p
+				                   : "");
 			vtysh_result_free(&r);
 		} else {
 			log_warn("frr: %s", f->err);
@@ -468,8 +474,9 @@ static void rollback(struct frr *f, const struct frr_state *snap)
 		if (!rc) {
 			rc = frr_plan_diff(&now, snap, &plan, perr, sizeof(perr));
 			if (!rc && plan.n) {
-				snprintf(perr, sizeof(perr), "%zu commands still differ, first `%s`",
-					 plan.n, plan.v[0].text);
+				snprintf(perr, sizeof(perr),
+				         "%zu commands still differ, first `%s`", plan.n,
+				         plan.v[0].text);
 				rc = -EIO;
 			}
 			frr_plan_free(&plan);
@@ -481,7 +488,7 @@ static void rollback(struct frr *f, const struct frr_state *snap)
 	memcpy(f->err, first, sizeof(first));
 	if (rc)
 		append_err(f, "; ROLLBACK INCOMPLETE: %s (inspect tidal-* objects, docs/frr.md)",
-			   perr);
+		           perr);
 	else
 		append_err(f, "; rolled back, bgpd is as before");
 }
@@ -514,17 +521,18 @@ static int session_check(struct frr *f, const char *addr, const char *via)
 			return 0;
 		if (!f->session_timeout_ms) {
 			log_warn("frr: BGP session to region %s (%s) is %s; the lease takes effect "
-				 "once it is Established",
-				 via, addr, state);
+			         "once it is Established",
+			         via, addr, state);
 			return 0;
 		}
 		if (mono_ms() >= deadline)
 			break;
 		nanosleep(&(struct timespec){0, FRR_POLL_MS * 1000000L}, NULL);
 	}
-	set_err(f, "BGP session to region %s (%s, pathspace %s) is %s, not Established, after "
-		   "%u ms",
-		via, addr, instance(f), state, f->session_timeout_ms);
+	set_err(f,
+	        "BGP session to region %s (%s, pathspace %s) is %s, not Established, after "
+	        "%u ms",
+	        via, addr, instance(f), state, f->session_timeout_ms);
 	return -ETIMEDOUT;
 }
 
@@ -533,7 +541,7 @@ static int session_check(struct frr *f, const char *addr, const char *via)
 enum txn_kind { TXN_APPLY, TXN_WITHDRAW, TXN_RETAIN };
 
 static int txn(struct frr *f, enum txn_kind kind, const struct prov_lease *l,
-	       const struct prov_lease *keep, size_t n_keep, size_t *n_cmds)
+               const struct prov_lease *keep, size_t n_keep, size_t *n_cmds)
 {
 	struct frr_state cur, tgt;
 	struct frr_plan plan = {0};
@@ -616,7 +624,7 @@ int frr_apply(struct frr *f, const struct prov_lease *l)
 	}
 	if (n)
 		log_info("frr: lease %s: prefixes to %s steered via %s (%s), %zu commands", uuid,
-			 l->peer, l->via, l->via_address, n);
+		         l->peer, l->via, l->via_address, n);
 	else
 		log_debug("frr: lease %s: already in place", uuid);
 	return 0;
@@ -692,15 +700,15 @@ struct frr *frr_open(const struct frr_params *p)
 
 	if (strlen(vtysh) >= CFG_PATH_MAX || vtysh[0] != '/') {
 		log_err("frr: vtysh must be an absolute path shorter than %d bytes: '%.80s'",
-			CFG_PATH_MAX, vtysh);
+		        CFG_PATH_MAX, vtysh);
 		return NULL;
 	}
-	if (strlen(ps) >= CFG_NAME_MAX || strspn(ps, "abcdefghijklmnopqrstuvwxyz"
-						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-						   strlen(ps)) {
+	if (strlen(ps) >= CFG_NAME_MAX ||
+	    strspn(ps, "abcdefghijklmnopqrstuvwxyz"
+	               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ps)) {
 		log_err("frr: pathspace must be letters, digits, '_' or '-', shorter than %d "
-			"bytes: '%.80s'",
-			CFG_NAME_MAX, ps);
+		        "bytes: '%.80s'",
+		        CFG_NAME_MAX, ps);
 		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
@@ -748,10 +756,10 @@ static void ops_free(void *p)
 }
 
 const struct prov_ops frr_prov_ops = {
-	.name = "frr",
-	.apply = ops_apply,
-	.withdraw = ops_withdraw,
-	.resync = ops_resync,
-	.last_error = ops_last_error,
-	.free = ops_free,
+        .name = "frr",
+        .apply = ops_apply,
+        .withdraw = ops_withdraw,
+        .resync = ops_resync,
+        .last_error = ops_last_error,
+        .free = ops_free,
 };

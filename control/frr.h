@@ -32,14 +32,18 @@
 struct frr;
 
 struct frr_params {
-	const char *vtysh;     /* path of vtysh; NULL = /usr/bin/vtysh ([frr] vtysh) */
-	const char *pathspace; /* FRR pathspace (vtysh -N); NULL or "" = default ([frr] pathspace) */
-	uint32_t asn;          /* the region's ASN ([region] asn); must equal bgpd's `router bgp`;
-				* 0 = take bgpd's */
-	uint32_t local_pref;   /* local-preference for leases that carry none; 0 = 200 */
-	uint32_t timeout_ms;   /* bound on each vtysh run; 0 = 10000 */
-	/* apply waits up to this long for the neighbor to be Established and rolls back if it
-	 * is not; 0 = look once and only warn when it is down. */
+	/* path of vtysh ([frr] vtysh); NULL = /usr/bin/vtysh */
+	const char *vtysh;
+	/* FRR pathspace, vtysh -N ([frr] pathspace); NULL or "" = the default instance */
+	const char *pathspace;
+	/* the region's ASN ([region] asn); must equal bgpd's `router bgp`; 0 = take bgpd's */
+	uint32_t asn;
+	/* local-preference for leases that carry none; 0 = 200 */
+	uint32_t local_pref;
+	/* bound on each vtysh run, milliseconds; 0 = 10000 */
+	uint32_t timeout_ms;
+	/* apply waits up to this long (ms) for the neighbor to be Established and rolls back
+	 * if it is not; 0 = look once and only warn when it is down. */
 	uint32_t session_timeout_ms;
 };
 

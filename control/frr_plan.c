@@ -21,11 +21,11 @@
 
 static const char *af_ip[FRR_AF_N] = {"ip", "ipv6"};
 static const char *af_mode[FRR_AF_N] = {"address-family ipv4 unicast",
-					"address-family ipv6 unicast"};
+                                        "address-family ipv6 unicast"};
 static const char *af_clear[FRR_AF_N] = {"ipv4 unicast", "ipv6 unicast"};
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -92,7 +92,7 @@ static bool touched(const struct planner *pl, const char *name)
 }
 
 static void emit(struct planner *pl, const char *l1, const char *l2, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static void emit(struct planner *pl, const char *l1, const char *l2, const char *fmt, ...)
 {
 	struct frr_cmd *c;
@@ -180,8 +180,8 @@ static bool has_key(bool is_set, char (*v)[FRR_TEXT_MAX], size_t n, const char *
 }
 
 static void diff_clauses(struct planner *pl, const char *ctx, bool is_set,
-			 char (*cur)[FRR_TEXT_MAX], size_t ncur, char (*tgt)[FRR_TEXT_MAX],
-			 size_t ntgt)
+                         char (*cur)[FRR_TEXT_MAX], size_t ncur, char (*tgt)[FRR_TEXT_MAX],
+                         size_t ntgt)
 {
 	const char *verb = is_set ? "set" : "match";
 	char key[FRR_TEXT_MAX];
@@ -293,7 +293,7 @@ static void plan_rmaps_add(struct planner *pl)
 						emit(pl, ctx, "", "no description");
 				}
 				diff_clauses(pl, ctx, false, ce->match, ce->n_match, te->match,
-					     te->n_match);
+				             te->n_match);
 				diff_clauses(pl, ctx, true, ce->set, ce->n_set, te->set, te->n_set);
 			}
 			if (pl->p->n != before)
@@ -369,8 +369,9 @@ static void plan_bindings(struct planner *pl)
 				continue;
 			if ((cur_rm[0] && !frr_is_tidal_name(cur_rm)) ||
 			    !frr_is_tidal_name(t->rmap_in[af])) {
-				refuse(pl, "refusing to replace inbound route-map '%s' of neighbor "
-					   "%s: not tidal's",
+				refuse(pl,
+				       "refusing to replace inbound route-map '%s' of neighbor "
+				       "%s: not tidal's",
 				       cur_rm, t->addr);
 				return;
 			}
@@ -394,8 +395,9 @@ static void plan_unbind(struct planner *pl)
 				continue;
 			if (!frr_is_tidal_name(c->rmap_in[af])) {
 				if (t)
-					refuse(pl, "refusing to remove the operator's inbound "
-						   "route-map '%s' of neighbor %s",
+					refuse(pl,
+					       "refusing to remove the operator's inbound "
+					       "route-map '%s' of neighbor %s",
 					       c->rmap_in[af], c->addr);
 				continue; /* an operator neighbor that goes away is refused below */
 			}
@@ -474,7 +476,7 @@ static void plan_soft(struct planner *pl)
 }
 
 int frr_plan_diff(const struct frr_state *cur, const struct frr_state *tgt, struct frr_plan *p,
-		  char *err, size_t errlen)
+                  char *err, size_t errlen)
 {
 	struct planner pl = {.p = p, .cur = cur, .tgt = tgt, .err = err, .errlen = errlen};
 
@@ -579,7 +581,7 @@ static bool is_echo(const char *line, size_t len, const char *cmd)
 }
 
 long frr_echo_scan(const struct frr_lines *l, const char *output, size_t *n_echoed, char *msg,
-		   size_t msglen)
+                   size_t msglen)
 {
 	const char *s = output;
 	size_t next = 0;

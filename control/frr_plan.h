@@ -24,15 +24,15 @@
 
 #define FRR_NAME_MAX 96   /* prefix-list, route-map and neighbor names */
 #define FRR_TEXT_MAX 256  /* descriptions, clauses, commands */
-#define FRR_PFX_MAX 52    /* "address/len" */
-#define FRR_ERR_MAX 1024  /* error messages */
+#define FRR_PFX_MAX  52   /* "address/len" */
+#define FRR_ERR_MAX  1024 /* error messages */
 
-#define FRR_TIDAL_PREFIX "tidal-"        /* every route-map and prefix-list tidal writes */
-#define FRR_PLIST_PREFIX "tidal-lease-"  /* + 32 hex digits of the lease id */
-#define FRR_RMAP_PREFIX "tidal-in-"      /* + the next-hop region name */
-#define FRR_NBR_DESC_PREFIX "tidal:"     /* description of neighbors tidal configured */
-#define FRR_CATCHALL_SEQ 65535           /* last entry of a tidal route-map: permit the rest */
-#define FRR_LC_FUNCTION 84325            /* large community local data part 1 ("TIDAL") */
+#define FRR_TIDAL_PREFIX       "tidal-"       /* every route-map and prefix-list tidal writes */
+#define FRR_PLIST_PREFIX       "tidal-lease-" /* + 32 hex digits of the lease id */
+#define FRR_RMAP_PREFIX        "tidal-in-"    /* + the next-hop region name */
+#define FRR_NBR_DESC_PREFIX    "tidal:"       /* description of neighbors tidal configured */
+#define FRR_CATCHALL_SEQ       65535          /* last entry of a tidal route-map: permit the rest */
+#define FRR_LC_FUNCTION        84325          /* large community local data part 1 ("TIDAL") */
 #define FRR_DEFAULT_LOCAL_PREF 200
 
 enum frr_af { FRR_AF_IPV4 = 0, FRR_AF_IPV6 = 1, FRR_AF_N };
@@ -76,7 +76,7 @@ struct frr_nbr {
 };
 
 struct frr_state {
-	uint32_t asn; /* of `router bgp`; 0 when bgpd has no instance */
+	uint32_t asn;             /* of `router bgp`; 0 when bgpd has no instance */
 	struct frr_plist *plists; /* tidal- ones only */
 	size_t n_plists;
 	struct frr_rmap *rmaps; /* tidal- ones only */
@@ -94,11 +94,11 @@ int frr_rmap_entry_copy(struct frr_rmap_entry *dst, const struct frr_rmap_entry 
  * NULL (arr and n unchanged) when out of memory. */
 void *frr_vec_push(void *base, size_t *n, size_t size, bool *ok);
 void frr_vec_remove(void *base, size_t *n, size_t size, size_t i);
-#define FRR_PUSH(arr, n)                                                                   \
-	({                                                                                 \
-		bool ok_;                                                                  \
-		(arr) = frr_vec_push((arr), &(n), sizeof(*(arr)), &ok_);                   \
-		ok_ ? &(arr)[(n)-1] : NULL;                                                \
+#define FRR_PUSH(arr, n)                                                                           \
+	({                                                                                         \
+		bool ok_;                                                                          \
+		(arr) = frr_vec_push((arr), &(n), sizeof(*(arr)), &ok_);                           \
+		ok_ ? &(arr)[(n)-1] : NULL;                                                        \
 	})
 #define FRR_REMOVE(arr, n, i) frr_vec_remove((arr), &(n), sizeof(*(arr)), (i))
 /* Copy with truncation; false when src did not fit. */
@@ -107,7 +107,7 @@ bool frr_copy(char *dst, size_t len, const char *src);
 /* Parsers of bgpd's JSON (`vtysh -d bgpd -c '...'`). Each returns 0, or -EINVAL with a
  * message in err naming what was unexpected. */
 int frr_state_parse_plists(struct frr_state *st, enum frr_af af, const char *json, char *err,
-			   size_t errlen); /* show ip[v6] prefix-list json */
+                           size_t errlen); /* show ip[v6] prefix-list json */
 int frr_state_parse_rmaps(struct frr_state *st, const char *json, char *err, size_t errlen);
 int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size_t errlen);
 /* ASN from `show bgp ipv4 unicast json` ("localAS"); used when there is no neighbor. */
@@ -121,7 +121,7 @@ struct frr_plist *frr_state_plist(const struct frr_state *st, const char *name, 
 void frr_plist_name(const uint8_t id[PROV_LEASE_ID_LEN], char buf[FRR_NAME_MAX]);
 void frr_rmap_name(const char *via, char buf[FRR_NAME_MAX]);
 void frr_lease_community(uint32_t asn, const uint8_t id[PROV_LEASE_ID_LEN], char *buf,
-			 size_t len); /* "65001:84325:3437096703" */
+                         size_t len); /* "65001:84325:3437096703" */
 bool frr_is_tidal_name(const char *name);
 /* Canonical text of an IPv4/IPv6 address (as bgpd prints it); -EINVAL if not one. */
 int frr_canon_addr(const char *in, char out[PROV_ADDR_MAX]);
@@ -134,7 +134,7 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen);
 /* Targets: change st (a copy of the current state) into what an operation wants.
  * Return 0, or a negative errno with err saying why (st is then unspecified). */
 int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t local_pref,
-		     char *err, size_t errlen);
+                     char *err, size_t errlen);
 void frr_target_withdraw(struct frr_state *st, const uint8_t id[PROV_LEASE_ID_LEN]);
 /* Keep only the leases whose ids are listed (resync's first step). */
 void frr_target_retain(struct frr_state *st, const struct prov_lease *leases, size_t n);
@@ -173,7 +173,7 @@ const char *frr_soft_command(const struct frr_soft *s, char *buf, size_t len);
 /* Commands that turn cur into tgt. -EPERM (with err) if that would change something that
  * is not tidal's; -ENOMEM. An empty plan means the states agree. */
 int frr_plan_diff(const struct frr_state *cur, const struct frr_state *tgt, struct frr_plan *p,
-		  char *err, size_t errlen);
+                  char *err, size_t errlen);
 
 /* The vtysh -c lines of a plan: "configure terminal", context changes, commands, "end".
  * cmd[i] is the plan command line i belongs to. */
@@ -189,6 +189,6 @@ int frr_plan_render(const struct frr_plan *p, struct frr_lines *out);
  * echo of line i. Returns the index of the failing line and copies the message, or
  * returns -1 when no line failed. *n_echoed gets how many lines vtysh echoed. */
 long frr_echo_scan(const struct frr_lines *l, const char *output, size_t *n_echoed, char *msg,
-		   size_t msglen);
+                   size_t msglen);
 
 #endif

@@ -41,7 +41,7 @@ void frr_vec_remove(void *base, size_t *n, size_t size, size_t i)
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -155,7 +155,7 @@ int frr_state_copy(struct frr_state *dst, const struct frr_state *src)
 		for (size_t i = 0; ok && i < src->n_plists; i++) {
 			dst->plists[i] = src->plists[i];
 			dst->plists[i].v = dup_array(src->plists[i].v, src->plists[i].n,
-						     sizeof(*src->plists[i].v), &ok);
+			                             sizeof(*src->plists[i].v), &ok);
 			if (!ok)
 				dst->plists[i].n = 0;
 			dst->n_plists = i + 1;
@@ -239,8 +239,7 @@ void frr_rmap_name(const char *via, char buf[FRR_NAME_MAX])
 
 void frr_lease_community(uint32_t asn, const uint8_t id[PROV_LEASE_ID_LEN], char *buf, size_t len)
 {
-	snprintf(buf, len, "%u:%u:%u", asn, (unsigned)FRR_LC_FUNCTION,
-		 prov_lease_id_low32(id));
+	snprintf(buf, len, "%u:%u:%u", asn, (unsigned)FRR_LC_FUNCTION, prov_lease_id_low32(id));
 }
 
 bool frr_is_tidal_name(const char *name)
@@ -289,10 +288,10 @@ static const char *jstr(json_t *o, const char *key)
 }
 
 int frr_state_parse_plists(struct frr_state *st, enum frr_af af, const char *json, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
-	const char *what = af == FRR_AF_IPV4 ? "show ip prefix-list json"
-					     : "show ipv6 prefix-list json";
+	const char *what =
+	        af == FRR_AF_IPV4 ? "show ip prefix-list json" : "show ipv6 prefix-list json";
 	json_t *root = load(json, what, err, errlen), *lists, *pl;
 	const char *name;
 	int rc = 0;
@@ -468,7 +467,7 @@ int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size
 			nb->active[af] = json_is_object(a);
 			if (nb->active[af])
 				frr_copy(nb->rmap_in[af], FRR_NAME_MAX,
-					 jstr(a, "routeMapForIncomingAdvertisements"));
+				         jstr(a, "routeMapForIncomingAdvertisements"));
 		}
 		if (local_as > 0 && !st->asn)
 			st->asn = (uint32_t)local_as;

@@ -35,7 +35,7 @@
 #define CATCHALL_DESC "tidal: everything else unchanged"
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -61,7 +61,8 @@ static const char *entry_lease_plist(const struct frr_rmap_entry *e, enum frr_af
 			snprintf(head, sizeof(head), "%s address prefix-list ", af_ip[a]);
 			hl = strlen(head);
 			if (!strncmp(e->match[i], head, hl) &&
-			    !strncmp(e->match[i] + hl, FRR_PLIST_PREFIX, strlen(FRR_PLIST_PREFIX))) {
+			    !strncmp(e->match[i] + hl, FRR_PLIST_PREFIX,
+			             strlen(FRR_PLIST_PREFIX))) {
 				if (af)
 					*af = (enum frr_af)a;
 				return e->match[i] + hl;
@@ -172,7 +173,7 @@ static int set_clauses(char (**arr)[FRR_TEXT_MAX], size_t *n, const char *const 
 /* Remove the entries of lease plist `pl` from every tidal route-map except `keep`
  * (for address family `only_af`, or all when only_af < 0). */
 static void remove_lease_entries(struct frr_state *st, const char *pl, const char *keep,
-				 int only_af)
+                                 int only_af)
 {
 	for (size_t i = 0; i < st->n_rmaps; i++) {
 		struct frr_rmap *m = &st->rmaps[i];
@@ -214,8 +215,8 @@ static uint32_t free_seq(const struct frr_rmap *m)
 }
 
 /* The prefixes of one family, canonical, sorted, without duplicates. */
-static int lease_prefixes(const struct prov_lease *l, enum frr_af want,
-			  char (**out)[FRR_PFX_MAX], size_t *n, char *err, size_t errlen)
+static int lease_prefixes(const struct prov_lease *l, enum frr_af want, char (**out)[FRR_PFX_MAX],
+                          size_t *n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < l->n_prefixes; i++) {
 		char txt[FRR_PFX_MAX];
@@ -223,8 +224,10 @@ static int lease_prefixes(const struct prov_lease *l, enum frr_af want,
 		bool dup = false;
 
 		if (prefix_text(&l->prefixes[i], txt, &af) < 0) {
-			errf(err, errlen, "lease prefix %zu is malformed (family, length, or host "
-					  "bits set)", i + 1);
+			errf(err, errlen,
+			     "lease prefix %zu is malformed (family, length, or host "
+			     "bits set)",
+			     i + 1);
 			return -EINVAL;
 		}
 		if (af != want)
@@ -244,7 +247,7 @@ static int lease_prefixes(const struct prov_lease *l, enum frr_af want,
 }
 
 static int target_plist(struct frr_state *st, const char *name, enum frr_af af,
-			char (*pfx)[FRR_PFX_MAX], size_t n)
+                        char (*pfx)[FRR_PFX_MAX], size_t n)
 {
 	struct frr_plist *p = frr_state_plist(st, name, af);
 
@@ -271,7 +274,7 @@ static int target_plist(struct frr_state *st, const char *name, enum frr_af af,
 }
 
 static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const char *pl,
-			enum frr_af af, uint32_t asn, uint32_t lp, char *err, size_t errlen)
+                        enum frr_af af, uint32_t asn, uint32_t lp, char *err, size_t errlen)
 {
 	struct frr_rmap_entry *e = NULL;
 	char uuid[PROV_LEASE_ID_STRLEN], match[FRR_TEXT_MAX], lc[FRR_TEXT_MAX], lps[FRR_TEXT_MAX];
@@ -299,7 +302,7 @@ static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const ch
 	}
 	e->permit = true;
 	snprintf(e->desc, sizeof(e->desc), "tidal lease %s to %s via %s",
-		 prov_lease_id_fmt(l->id, uuid), l->peer, l->via);
+	         prov_lease_id_fmt(l->id, uuid), l->peer, l->via);
 	snprintf(match, sizeof(match), "%s address prefix-list %s", af_ip[af], pl);
 	frr_lease_community(asn, l->id, lcv, sizeof(lcv));
 	snprintf(lc, sizeof(lc), "large-community %s additive", lcv);
@@ -316,14 +319,16 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 
 	prov_lease_id_fmt(l->id, uuid);
 	if (!valid_region(l->via) || !valid_region(l->peer)) {
-		errf(err, errlen, "lease %s: region names must be 1-%d letters, digits or '-' "
-				  "(peer '%.70s', via '%.70s')",
+		errf(err, errlen,
+		     "lease %s: region names must be 1-%d letters, digits or '-' "
+		     "(peer '%.70s', via '%.70s')",
 		     uuid, CFG_NAME_MAX - 1, l->peer, l->via);
 		return -EINVAL;
 	}
 	if (frr_canon_addr(l->via_address, addr) < 0) {
-		errf(err, errlen, "lease %s: neighbor address of region %s is not an IP "
-				  "address: '%.60s'",
+		errf(err, errlen,
+		     "lease %s: neighbor address of region %s is not an IP "
+		     "address: '%.60s'",
 		     uuid, l->via, l->via_address);
 		return -EINVAL;
 	}
@@ -335,8 +340,9 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 		enum frr_af af;
 
 		if (prefix_text(&l->prefixes[i], txt, &af) < 0) {
-			errf(err, errlen, "lease %s: prefix %zu is malformed (family, length, or "
-					  "host bits set)",
+			errf(err, errlen,
+			     "lease %s: prefix %zu is malformed (family, length, or "
+			     "host bits set)",
 			     uuid, i + 1);
 			return -EINVAL;
 		}
@@ -345,22 +351,24 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 }
 
 int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t local_pref,
-		     char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
 	char pl[FRR_NAME_MAX], rm[FRR_NAME_MAX], uuid[PROV_LEASE_ID_STRLEN];
 	char addr[PROV_ADDR_MAX];
 	char(*pfx[FRR_AF_N])[FRR_PFX_MAX] = {NULL, NULL};
 	size_t npfx[FRR_AF_N] = {0, 0};
 	uint32_t lp = l->local_pref ? l->local_pref
-				    : local_pref ? local_pref : FRR_DEFAULT_LOCAL_PREF;
+	              : local_pref  ? local_pref
+	                            : FRR_DEFAULT_LOCAL_PREF;
 	struct frr_rmap *m;
 	struct frr_nbr *nb;
 	int rc = 0;
 
 	prov_lease_id_fmt(l->id, uuid);
 	if (!st->asn) {
-		errf(err, errlen, "bgpd has no `router bgp` instance: tidal adds neighbors and "
-				  "policy to it but never creates it");
+		errf(err, errlen,
+		     "bgpd has no `router bgp` instance: tidal adds neighbors and "
+		     "policy to it but never creates it");
 		return -ENOENT;
 	}
 	rc = frr_lease_check(l, err, errlen);
@@ -380,24 +388,27 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 		if (!npfx[af])
 			continue;
 		if (!nb->active[af] && !frr_nbr_is_tidal(nb)) {
-			errf(err, errlen, "neighbor %s (region %s) is not activated for %s in "
-					  "FRR; tidal does not change operator neighbors: activate "
-					  "it, or steer lease %s another way",
+			errf(err, errlen,
+			     "neighbor %s (region %s) is not activated for %s in "
+			     "FRR; tidal does not change operator neighbors: activate "
+			     "it, or steer lease %s another way",
 			     addr, l->via, af_name[af], uuid);
 			rc = -EINVAL;
 			goto out;
 		}
 		if (nb->rmap_in[af][0] && strcmp(nb->rmap_in[af], rm)) {
 			if (frr_is_tidal_name(nb->rmap_in[af]))
-				errf(err, errlen, "neighbor %s already carries tidal's route-map %s "
-						  "for %s, not %s: two regions name one neighbor "
-						  "address",
+				errf(err, errlen,
+				     "neighbor %s already carries tidal's route-map %s "
+				     "for %s, not %s: two regions name one neighbor "
+				     "address",
 				     addr, nb->rmap_in[af], af_name[af], rm);
 			else
-				errf(err, errlen, "neighbor %s (region %s) has the operator's "
-						  "inbound route-map '%s' for %s; tidal never replaces "
-						  "operator policy: remove it or move it elsewhere to "
-						  "let tidal steer lease %s (docs/frr.md)",
+				errf(err, errlen,
+				     "neighbor %s (region %s) has the operator's "
+				     "inbound route-map '%s' for %s; tidal never replaces "
+				     "operator policy: remove it or move it elsewhere to "
+				     "let tidal steer lease %s (docs/frr.md)",
 				     addr, l->via, nb->rmap_in[af], af_name[af], uuid);
 			rc = -EEXIST;
 			goto out;
@@ -430,7 +441,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 			rc = target_plist(st, pl, (enum frr_af)af, pfx[af], npfx[af]);
 			if (!rc)
 				rc = target_entry(m, l, pl, (enum frr_af)af, st->asn, lp, err,
-						  errlen);
+				                  errlen);
 			if (!rc) {
 				if (frr_nbr_is_tidal(nb))
 					nb->active[af] = true;
@@ -530,7 +541,7 @@ void frr_target_gc(struct frr_state *st)
 				enum frr_af af;
 
 				used = !strcmp(entry_lease_plist(&st->rmaps[k].v[j], &af),
-					       p->name) &&
+				               p->name) &&
 				       af == p->af;
 			}
 		if (!used) {

@@ -26,7 +26,7 @@
 #include "log.h"
 #include "provision.h"
 
-#define MAX_LEASES 64
+#define MAX_LEASES   64
 #define MAX_PREFIXES 64
 
 struct lease_buf {
@@ -37,8 +37,8 @@ struct lease_buf {
 static int usage(void)
 {
 	fprintf(stderr, "usage: frr-harness [-N PATHSPACE] [--vtysh PATH] [--asn N] "
-			"[--local-pref N] [--session-timeout MS] [-v] apply|withdraw|resync "
-			"LEASES-FILE\n");
+	                "[--local-pref N] [--session-timeout MS] [-v] apply|withdraw|resync "
+	                "LEASES-FILE\n");
 	return 2;
 }
 
@@ -106,13 +106,13 @@ static int parse_line(char *line, struct lease_buf *b, const char *file, int lin
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"pathspace", required_argument, NULL, 'N'},
-		{"vtysh", required_argument, NULL, 'V'},
-		{"asn", required_argument, NULL, 'a'},
-		{"local-pref", required_argument, NULL, 'l'},
-		{"session-timeout", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},
-		{NULL, 0, NULL, 0},
+	        {"pathspace", required_argument, NULL, 'N'},
+	        {"vtysh", required_argument, NULL, 'V'},
+	        {"asn", required_argument, NULL, 'a'},
+	        {"local-pref", required_argument, NULL, 'l'},
+	        {"session-timeout", required_argument, NULL, 's'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct frr_params params = {0};
 	const struct prov_ops *ops = &frr_prov_ops;
@@ -194,11 +194,11 @@ int main(int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < n && !rc; i++)
 			rc = !strcmp(verb, "apply") ? ops->apply(prov, &list[i])
-						    : ops->withdraw(prov, &list[i]);
+			                            : ops->withdraw(prov, &list[i]);
 	}
 	if (rc)
 		fprintf(stderr, "frr-harness: %s failed (%s): %s\n", verb, strerror(-rc),
-			ops->last_error(prov));
+		        ops->last_error(prov));
 	ops->free(prov);
 	return rc ? 1 : 0;
 }

@@ -100,7 +100,7 @@ static void prefix(struct cfg_prefix *p, const char *addr, unsigned len)
 
 /* Lease ID from a to PEER via VIA (address ADDR); prefixes "addr/len" strings. */
 static void lease(struct lease_fixture *f, const char *id, const char *peer, const char *via,
-		  const char *addr, uint32_t asn, uint32_t lp, const char *p1, const char *p2)
+                  const char *addr, uint32_t asn, uint32_t lp, const char *p1, const char *p2)
 {
 	const char *ps[2] = {p1, p2};
 
@@ -131,7 +131,7 @@ static char *plan_text(const struct frr_plan *p)
 	assert_non_null(s);
 	for (size_t i = 0; i < p->n; i++)
 		o += (size_t)snprintf(s + o, cap - o, "%s|%s|%s\n", p->v[i].ctx.l1, p->v[i].ctx.l2,
-				      p->v[i].text);
+		                      p->v[i].text);
 	return s;
 }
 
@@ -225,11 +225,11 @@ static void test_parse_fixtures(void **unused)
 	assert_int_equal(m->v[0].seq, 10);
 	assert_int_equal(m->v[1].seq, 65535);
 	assert_string_equal(m->v[0].match[0],
-			    "ip address prefix-list tidal-lease-00112233445566778899aabbccddeeff");
+	                    "ip address prefix-list tidal-lease-00112233445566778899aabbccddeeff");
 	assert_int_equal(m->v[0].n_set, 2);
 	assert_string_equal(m->v[1].desc, "tidal: everything else unchanged");
 	assert_string_equal(frr_state_nbr(&leased, "10.255.1.2")->rmap_in[FRR_AF_IPV4],
-			    "tidal-in-b");
+	                    "tidal-in-b");
 	frr_state_free(&base);
 	frr_state_free(&leased);
 	frr_state_free(NULL);
@@ -242,17 +242,16 @@ static void test_parse_errors(void **unused)
 
 	(void)unused;
 	assert_int_equal(frr_state_parse_rmaps(&st, "% Unknown command", err, sizeof(err)),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_non_null(strstr(err, "show route-map json: not JSON"));
 	assert_int_equal(frr_state_parse_nbrs(&st, "[1,2]", err, sizeof(err)), -EINVAL);
 	assert_int_equal(frr_state_parse_plists(&st, FRR_AF_IPV4,
-						"{\"BGP\":{\"tidal-x\":{\"entries\":3}}}", err,
-						sizeof(err)),
-			 -EINVAL);
+	                                        "{\"BGP\":{\"tidal-x\":{\"entries\":3}}}", err,
+	                                        sizeof(err)),
+	                 -EINVAL);
 	assert_non_null(strstr(err, "tidal-x"));
-	assert_int_equal(frr_state_parse_nbrs(&st, "{\"bgpNoSuchNeighbor\":true}", err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	        frr_state_parse_nbrs(&st, "{\"bgpNoSuchNeighbor\":true}", err, sizeof(err)), 0);
 	assert_int_equal(st.n_nbrs, 0);
 	frr_state_free(&st);
 }
@@ -275,19 +274,19 @@ static void test_apply_from_base(void **unused)
 	diff(&base, &tgt, &p);
 	t = plan_text(&p);
 	assert_string_equal(
-		t, "||ip prefix-list tidal-lease-00112233445566778899aabbccddeeff seq 5 permit "
-		   "10.3.0.0/24\n"
-		   "route-map tidal-in-b permit 10||description tidal lease "
-		   "00112233-4455-6677-8899-aabbccddeeff to c via b\n"
-		   "route-map tidal-in-b permit 10||match ip address prefix-list "
-		   "tidal-lease-00112233445566778899aabbccddeeff\n"
-		   "route-map tidal-in-b permit 10||set large-community 65001:84325:3437096703 "
-		   "additive\n"
-		   "route-map tidal-in-b permit 10||set local-preference 200\n"
-		   "route-map tidal-in-b permit 65535||description tidal: everything else "
-		   "unchanged\n"
-		   "router bgp 65001|address-family ipv4 unicast|neighbor 10.255.1.2 route-map "
-		   "tidal-in-b in\n");
+	        t, "||ip prefix-list tidal-lease-00112233445566778899aabbccddeeff seq 5 permit "
+	           "10.3.0.0/24\n"
+	           "route-map tidal-in-b permit 10||description tidal lease "
+	           "00112233-4455-6677-8899-aabbccddeeff to c via b\n"
+	           "route-map tidal-in-b permit 10||match ip address prefix-list "
+	           "tidal-lease-00112233445566778899aabbccddeeff\n"
+	           "route-map tidal-in-b permit 10||set large-community 65001:84325:3437096703 "
+	           "additive\n"
+	           "route-map tidal-in-b permit 10||set local-preference 200\n"
+	           "route-map tidal-in-b permit 65535||description tidal: everything else "
+	           "unchanged\n"
+	           "router bgp 65001|address-family ipv4 unicast|neighbor 10.255.1.2 route-map "
+	           "tidal-in-b in\n");
 	assert_int_equal(p.n_soft, 1);
 	assert_string_equal(p.soft[0].addr, "10.255.1.2");
 	free(t);
@@ -319,11 +318,12 @@ static void test_withdraw_from_leased(void **unused)
 	frr_target_withdraw(&tgt, f.l.id);
 	diff(&leased, &tgt, &p);
 	t = plan_text(&p);
-	assert_string_equal(t, "router bgp 65001|address-family ipv4 unicast|no neighbor "
-			       "10.255.1.2 route-map tidal-in-b in\n"
-			       "||no route-map tidal-in-b permit 10\n"
-			       "||no route-map tidal-in-b permit 65535\n"
-			       "||no ip prefix-list tidal-lease-00112233445566778899aabbccddeeff\n");
+	assert_string_equal(t,
+	                    "router bgp 65001|address-family ipv4 unicast|no neighbor "
+	                    "10.255.1.2 route-map tidal-in-b in\n"
+	                    "||no route-map tidal-in-b permit 10\n"
+	                    "||no route-map tidal-in-b permit 65535\n"
+	                    "||no ip prefix-list tidal-lease-00112233445566778899aabbccddeeff\n");
 	free(t);
 	frr_plan_free(&p);
 	assert_same(&base, &tgt);
@@ -357,8 +357,8 @@ static void test_update_in_place(void **unused)
 	diff(&leased, &tgt, &p);
 	t = plan_text(&p);
 	assert_string_equal(t, "||ip prefix-list tidal-lease-00112233445566778899aabbccddeeff "
-			       "seq 10 permit 10.3.1.0/24\n"
-			       "route-map tidal-in-b permit 10||set local-preference 300\n");
+	                       "seq 10 permit 10.3.1.0/24\n"
+	                       "route-map tidal-in-b permit 10||set local-preference 300\n");
 	assert_int_equal(p.n_soft, 1);
 	free(t);
 	frr_plan_free(&p);
@@ -389,7 +389,7 @@ static void test_move_via(void **unused)
 	assert_non_null(unbind_b);
 	assert_true(bind_c < unbind_b);
 	assert_non_null(strstr(t, "set local-preference 200")); /* the default */
-	assert_null(strstr(t, "||ip prefix-list")); /* the list itself is unchanged */
+	assert_null(strstr(t, "||ip prefix-list"));             /* the list itself is unchanged */
 	assert_null(strstr(t, "||no ip prefix-list"));
 	free(t);
 	frr_plan_free(&p);
@@ -413,18 +413,19 @@ static void test_new_neighbor_dual_stack(void **unused)
 	target_apply(&tgt, &f.l);
 	diff(&base, &tgt, &p);
 	t = plan_text(&p);
-	assert_non_null(strstr(t, "router bgp 65001||neighbor fd00::2 remote-as external\n"
-				  "router bgp 65001||neighbor fd00::2 description tidal: region d\n"));
+	assert_non_null(strstr(t,
+	                       "router bgp 65001||neighbor fd00::2 remote-as external\n"
+	                       "router bgp 65001||neighbor fd00::2 description tidal: region d\n"));
 	assert_non_null(strstr(t, "||ipv6 prefix-list tidal-lease-0a0b0c0d000040008000000000000002 "
-				  "seq 5 permit 2001:db8:3::/48\n"));
+	                          "seq 5 permit 2001:db8:3::/48\n"));
 	assert_non_null(strstr(t, "route-map tidal-in-d permit 10||match ip address prefix-list "
-				  "tidal-lease-0a0b0c0d000040008000000000000002\n"));
+	                          "tidal-lease-0a0b0c0d000040008000000000000002\n"));
 	assert_non_null(strstr(t, "route-map tidal-in-d permit 20||match ipv6 address "
-				  "prefix-list tidal-lease-0a0b0c0d000040008000000000000002\n"));
+	                          "prefix-list tidal-lease-0a0b0c0d000040008000000000000002\n"));
 	assert_non_null(strstr(t, "router bgp 65001|address-family ipv6 unicast|neighbor fd00::2 "
-				  "activate\n"));
+	                          "activate\n"));
 	assert_non_null(strstr(t, "router bgp 65001|address-family ipv6 unicast|neighbor fd00::2 "
-				  "route-map tidal-in-d in\n"));
+	                          "route-map tidal-in-d in\n"));
 	assert_int_equal(p.n_soft, 0); /* the new session is not Established yet */
 	free(t);
 	frr_plan_free(&p);
@@ -459,7 +460,7 @@ static void test_refusals(void **unused)
 	/* the operator's inbound route-map on the neighbor */
 	assert_int_equal(frr_state_copy(&tgt, &base), 0);
 	snprintf(frr_state_nbr(&tgt, "10.255.1.2")->rmap_in[FRR_AF_IPV4], FRR_NAME_MAX,
-		 "operator-in");
+	         "operator-in");
 	lease(&f, ID1, "c", "b", "10.255.1.2", 65002, 0, "10.3.0.0/24", NULL);
 	assert_int_equal(frr_target_apply(&tgt, &f.l, 0, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "operator's inbound route-map 'operator-in'"));
@@ -593,11 +594,12 @@ static void test_render_and_echo(void **unused)
 	o = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "vm(config-route-map)# %s\n",
-				      l.v[i]);
+		                      l.v[i]);
 		if (i == 5)
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-					      "%% [BGP] Argument form is unsupported or malformed.\n"
-					      "%% second message\n");
+			o += (size_t)snprintf(
+			        out + o, sizeof(out) - o,
+			        "%% [BGP] Argument form is unsupported or malformed.\n"
+			        "%% second message\n");
 	}
 	bad = frr_echo_scan(&l, out, &echoed, msg, sizeof(msg));
 	assert_int_equal(bad, 5);
@@ -620,18 +622,18 @@ static void test_render_and_echo(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_parse_fixtures),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_apply_from_base),
-		cmocka_unit_test(test_withdraw_from_leased),
-		cmocka_unit_test(test_update_in_place),
-		cmocka_unit_test(test_move_via),
-		cmocka_unit_test(test_new_neighbor_dual_stack),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_bad_leases),
-		cmocka_unit_test(test_sequence_numbers),
-		cmocka_unit_test(test_render_and_echo),
+	        cmocka_unit_test(test_names),
+	        cmocka_unit_test(test_parse_fixtures),
+	        cmocka_unit_test(test_parse_errors),
+	        cmocka_unit_test(test_apply_from_base),
+	        cmocka_unit_test(test_withdraw_from_leased),
+	        cmocka_unit_test(test_update_in_place),
+	        cmocka_unit_test(test_move_via),
+	        cmocka_unit_test(test_new_neighbor_dual_stack),
+	        cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_bad_leases),
+	        cmocka_unit_test(test_sequence_numbers),
+	        cmocka_unit_test(test_render_and_echo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
