@@ -607,48 +607,48 @@ out:
 
 int frr_apply(struct frr *f, const struct prov_lease *l)
 {
-	char uuid[PROV_LEASE_ID_STRLEN];
+	char idtxt[PROV_LEASE_ID_STRLEN];
 	size_t n = 0;
 	int rc;
 
 	f->err[0] = '\0';
-	prov_lease_id_fmt(l->id, uuid);
+	prov_lease_id_fmt(l->id, idtxt);
 	rc = txn(f, TXN_APPLY, l, NULL, 0, &n);
 	if (rc) {
 		char first[FRR_ERR_MAX];
 
 		memcpy(first, f->err, sizeof(first));
-		set_err(f, "apply lease %s: %s", uuid, first);
+		set_err(f, "apply lease %s: %s", idtxt, first);
 		log_err("frr: %s", f->err);
 		return rc;
 	}
 	if (n)
-		log_info("frr: lease %s: prefixes to %s steered via %s (%s), %zu commands", uuid,
+		log_info("frr: lease %s: prefixes to %s steered via %s (%s), %zu commands", idtxt,
 		         l->peer, l->via, l->via_address, n);
 	else
-		log_debug("frr: lease %s: already in place", uuid);
+		log_debug("frr: lease %s: already in place", idtxt);
 	return 0;
 }
 
 int frr_withdraw(struct frr *f, const struct prov_lease *l)
 {
-	char uuid[PROV_LEASE_ID_STRLEN];
+	char idtxt[PROV_LEASE_ID_STRLEN];
 	size_t n = 0;
 	int rc;
 
 	f->err[0] = '\0';
-	prov_lease_id_fmt(l->id, uuid);
+	prov_lease_id_fmt(l->id, idtxt);
 	rc = txn(f, TXN_WITHDRAW, l, NULL, 0, &n);
 	if (rc) {
 		char first[FRR_ERR_MAX];
 
 		memcpy(first, f->err, sizeof(first));
-		set_err(f, "withdraw lease %s: %s", uuid, first);
+		set_err(f, "withdraw lease %s: %s", idtxt, first);
 		log_err("frr: %s", f->err);
 		return rc;
 	}
 	if (n)
-		log_info("frr: lease %s: steering withdrawn, %zu commands", uuid, n);
+		log_info("frr: lease %s: steering withdrawn, %zu commands", idtxt, n);
 	return 0;
 }
 

@@ -63,4 +63,18 @@ const char *frr_last_error(const struct frr *f);
 
 extern const struct prov_ops frr_prov_ops;
 
+/* The tidald module (control/frr_mod.c): applies this region's active bandwidth leases
+ * and withdraws them when they end, resyncs at start and reload. */
+struct tidald_module_ops;
+extern const struct tidald_module_ops tidald_frr_module;
+
+/* The provisioner's view of a ledger lease, with the config (next-hop region and its
+ * neighbor address from [peer.*], prefixes from the lease's match or app). 1 when there
+ * is something to steer (out filled, out->prefixes = pfx), 0 when not (a lease of
+ * another region, not bandwidth, no dst prefix), or a negative errno with why. */
+struct ledger_lease;
+int frr_lease_from_ledger(const struct tidal_cfg *cfg, const struct ledger_lease *x,
+                          struct prov_lease *out, struct cfg_prefix *pfx, size_t max_pfx, char *why,
+                          size_t whylen);
+
 #endif

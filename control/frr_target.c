@@ -8,7 +8,7 @@
  *
  *   ip[v6] prefix-list tidal-lease-<ID hex> seq 5, 10, ... permit <each lease prefix>
  *   route-map tidal-in-VIA permit S         one entry per address family of the lease:
- *     description tidal lease <uuid> to PEER via VIA
+ *     description tidal lease <ID hex> to PEER via VIA
  *     match ip[v6] address prefix-list tidal-lease-<ID hex>
  *     set large-community <ASN>:84325:<low 32 bits of ID> additive
  *     set local-preference <LP>
@@ -277,7 +277,7 @@ static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const ch
                         enum frr_af af, uint32_t asn, uint32_t lp, char *err, size_t errlen)
 {
 	struct frr_rmap_entry *e = NULL;
-	char uuid[PROV_LEASE_ID_STRLEN], match[FRR_TEXT_MAX], lc[FRR_TEXT_MAX], lps[FRR_TEXT_MAX];
+	char idtxt[PROV_LEASE_ID_STRLEN], match[FRR_TEXT_MAX], lc[FRR_TEXT_MAX], lps[FRR_TEXT_MAX];
 	char lcv[64];
 	const char *sets[2] = {lc, lps}, *matches[1] = {match};
 	int rc;
@@ -302,7 +302,7 @@ static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const ch
 	}
 	e->permit = true;
 	snprintf(e->desc, sizeof(e->desc), "tidal lease %s to %s via %s",
-	         prov_lease_id_fmt(l->id, uuid), l->peer, l->via);
+	         prov_lease_id_fmt(l->id, idtxt), l->peer, l->via);
 	snprintf(match, sizeof(match), "%s address prefix-list %s", af_ip[af], pl);
 	frr_lease_community(asn, l->id, lcv, sizeof(lcv));
 	snprintf(lc, sizeof(lc), "large-community %s additive", lcv);
@@ -315,25 +315,25 @@ static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const ch
 
 int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 {
-	char uuid[PROV_LEASE_ID_STRLEN], addr[PROV_ADDR_MAX], txt[FRR_PFX_MAX];
+	char idtxt[PROV_LEASE_ID_STRLEN], addr[PROV_ADDR_MAX], txt[FRR_PFX_MAX];
 
-	prov_lease_id_fmt(l->id, uuid);
+	prov_lease_id_fmt(l->id, idtxt);
 	if (!valid_region(l->via) || !valid_region(l->peer)) {
 		errf(err, errlen,
 		     "lease %s: region names must be 1-%d letters, digits or '-' "
 		     "(peer '%.70s', via '%.70s')",
-		     uuid, CFG_NAME_MAX - 1, l->peer, l->via);
+		     idtxt, CFG_NAME_MAX - 1, l->peer, l->via);
 		return -EINVAL;
 	}
 	if (frr_canon_addr(l->via_address, addr) < 0) {
 		errf(err, errlen,
 		     "lease %s: neighbor address of region %s is not an IP "
 		     "address: '%.60s'",
-		     uuid, l->via, l->via_address);
+		     idtxt, l->via, l->via_address);
 		return -EINVAL;
 	}
 	if (!l->n_prefixes || !l->prefixes) {
-		errf(err, errlen, "lease %s has no prefixes to steer", uuid);
+		errf(err, errlen, "lease %s has no prefixes to steer", idtxt);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < l->n_prefixes; i++) {
@@ -343,7 +343,7 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 			errf(err, errlen,
 			     "lease %s: prefix %zu is malformed (family, length, or "
 			     "host bits set)",
-			     uuid, i + 1);
+			     idtxt, i + 1);
 			return -EINVAL;
 		}
 	}
@@ -353,7 +353,7 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t local_pref,
                      char *err, size_t errlen)
 {
-	char pl[FRR_NAME_MAX], rm[FRR_NAME_MAX], uuid[PROV_LEASE_ID_STRLEN];
+	char pl[FRR_NAME_MAX], rm[FRR_NAME_MAX], idtxt[PROV_LEASE_ID_STRLEN];
 	char addr[PROV_ADDR_MAX];
 	char(*pfx[FRR_AF_N])[FRR_PFX_MAX] = {NULL, NULL};
 	size_t npfx[FRR_AF_N] = {0, 0};
@@ -364,7 +364,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 	struct frr_nbr *nb;
 	int rc = 0;
 
-	prov_lease_id_fmt(l->id, uuid);
+	prov_lease_id_fmt(l->id, idtxt);
 	if (!st->asn) {
 		errf(err, errlen,
 		     "bgpd has no `router bgp` instance: tidal adds neighbors and "
@@ -392,7 +392,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 			     "neighbor %s (region %s) is not activated for %s in "
 			     "FRR; tidal does not change operator neighbors: activate "
 			     "it, or steer lease %s another way",
-			     addr, l->via, af_name[af], uuid);
+			     addr, l->via, af_name[af], idtxt);
 			rc = -EINVAL;
 			goto out;
 		}
@@ -409,7 +409,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 				     "inbound route-map '%s' for %s; tidal never replaces "
 				     "operator policy: remove it or move it elsewhere to "
 				     "let tidal steer lease %s (docs/frr.md)",
-				     addr, l->via, nb->rmap_in[af], af_name[af], uuid);
+				     addr, l->via, nb->rmap_in[af], af_name[af], idtxt);
 			rc = -EEXIST;
 			goto out;
 		}

@@ -14,8 +14,6 @@ char *prov_lease_id_fmt(const uint8_t id[PROV_LEASE_ID_LEN], char buf[PROV_LEASE
 	size_t o = 0;
 
 	for (size_t i = 0; i < PROV_LEASE_ID_LEN; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[o++] = '-';
 		buf[o++] = hex[id[i] >> 4];
 		buf[o++] = hex[id[i] & 15];
 	}

@@ -34,8 +34,8 @@
 #include "units.h"
 
 #define PROV_LEASE_ID_LEN 16
-/* "00112233-4455-6677-8899-aabbccddeeff" plus NUL */
-#define PROV_LEASE_ID_STRLEN 37
+/* 32 hex digits plus NUL, as the ledger and tidalctl print ids */
+#define PROV_LEASE_ID_STRLEN 33
 /* Text of an IPv4 or IPv6 address plus NUL (INET6_ADDRSTRLEN). */
 #define PROV_ADDR_MAX 46
 
@@ -63,9 +63,9 @@ struct prov_ops {
 	void (*free)(void *prov);
 };
 
-/* Lease id as lowercase UUID text (8-4-4-4-12); returns buf. */
+/* Lease id as 32 lowercase hex digits (the ledger's form); returns buf. */
 char *prov_lease_id_fmt(const uint8_t id[PROV_LEASE_ID_LEN], char buf[PROV_LEASE_ID_STRLEN]);
-/* Parse UUID text (dashes optional, any case). Returns 0 or -EINVAL. */
+/* Parse 32 hex digits, any case, dashes allowed anywhere (UUID text). 0 or -EINVAL. */
 int prov_lease_id_parse(const char *s, uint8_t id[PROV_LEASE_ID_LEN]);
 /* Low 32 bits of the id (its last four bytes), as carried in BGP large communities. */
 uint32_t prov_lease_id_low32(const uint8_t id[PROV_LEASE_ID_LEN]);

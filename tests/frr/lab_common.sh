@@ -24,9 +24,15 @@ t_fail() {
 }
 t_ok() { printf 'ok: %s\n' "$*"; }
 
+TIDALD_PID=""
 t_cleanup() {
 	local rc=$?
 	trap - EXIT
+	if [ -n "$TIDALD_PID" ]; then # a tidald this test started, stopped by its pid
+		kill -TERM "$TIDALD_PID" 2>/dev/null || true
+		wait "$TIDALD_PID" 2>/dev/null || true
+		[ $rc -ne 0 ] && [ -f "$work/tidald.log" ] && tail -n 40 "$work/tidald.log" >&2
+	fi
 	if [ $rc -ne 0 ]; then
 		printf '\n--- test failed (exit %d); state of region a:\n' "$rc" >&2
 		lab_vtysh "$A" 'show running-config' >&2 2>&1 || true

@@ -25,7 +25,10 @@ lab_vtysh "$A" 'show bgp summary json' | python3 "$lab_dir/../json-match" \
 	"{\"ipv4Unicast\": {\"peers\": {\"$B_FROM_A\": {\"state\": \"Established\"}, \"$C_FROM_A\": {\"state\": \"Established\"}}}}" ||
 	t_fail "a's sessions are not Established"
 ip netns exec "$A" ping -c 1 -W 2 -I "${TR_HOST[a]}" "${TR_HOST[b]}" >/dev/null || t_fail "a cannot reach b's site"
-t_ok "up: 6 daemons, sessions Established, sites reachable"
+for r in "${TR_REGIONS[@]}"; do
+	"${TIDALD:?}" -n -c "$TR_RUN/$r/tidal.ini" || t_fail "region $r's tidal.ini does not load"
+done
+t_ok "up: 6 daemons, sessions Established, sites reachable, the three tidal.ini valid"
 
 t_step "up again replaces the lab"
 t_lab_up

@@ -169,13 +169,13 @@ static void target_apply(struct frr_state *st, const struct prov_lease *l)
 static void test_names(void **unused)
 {
 	uint8_t id[16];
-	char buf[FRR_NAME_MAX], uuid[PROV_LEASE_ID_STRLEN];
+	char buf[FRR_NAME_MAX], idtxt[PROV_LEASE_ID_STRLEN];
 
 	(void)unused;
 	assert_int_equal(prov_lease_id_parse(ID1, id), 0);
-	assert_string_equal(prov_lease_id_fmt(id, uuid), ID1);
+	assert_string_equal(prov_lease_id_fmt(id, idtxt), "00112233445566778899aabbccddeeff");
 	assert_int_equal(prov_lease_id_parse("00112233445566778899AABBCCDDEEFF", id), 0);
-	assert_string_equal(prov_lease_id_fmt(id, uuid), ID1);
+	assert_string_equal(prov_lease_id_fmt(id, idtxt), "00112233445566778899aabbccddeeff");
 	assert_int_equal(prov_lease_id_parse("00112233-4455", id), -EINVAL);
 	assert_int_equal(prov_lease_id_parse("00112233445566778899aabbccddeeff00", id), -EINVAL);
 	assert_int_equal(prov_lease_id_parse("0011223344556677889zaabbccddeeff", id), -EINVAL);
@@ -277,7 +277,7 @@ static void test_apply_from_base(void **unused)
 	        t, "||ip prefix-list tidal-lease-00112233445566778899aabbccddeeff seq 5 permit "
 	           "10.3.0.0/24\n"
 	           "route-map tidal-in-b permit 10||description tidal lease "
-	           "00112233-4455-6677-8899-aabbccddeeff to c via b\n"
+	           "00112233445566778899aabbccddeeff to c via b\n"
 	           "route-map tidal-in-b permit 10||match ip address prefix-list "
 	           "tidal-lease-00112233445566778899aabbccddeeff\n"
 	           "route-map tidal-in-b permit 10||set large-community 65001:84325:3437096703 "
@@ -546,7 +546,7 @@ static void test_sequence_numbers(void **unused)
 	target_apply(&st, &f3.l);
 	m = frr_state_rmap(&st, "tidal-in-b");
 	assert_int_equal(m->v[0].seq, 10);
-	assert_non_null(strstr(m->v[0].desc, "ffffffff-0000-0000-0000-000000000003"));
+	assert_non_null(strstr(m->v[0].desc, "ffffffff000000000000000000000003"));
 	assert_int_equal(m->v[2].seq, FRR_CATCHALL_SEQ);
 	frr_target_retain(&st, &f2.l, 1);
 	m = frr_state_rmap(&st, "tidal-in-b");

@@ -63,7 +63,8 @@ tr_render() {
 		[ "$y" = "$r" ] && continue
 		local Y=${y^^}
 		args+=(-e "s|@ADDR_$Y@|$(tr_addr "$r" "$y")|g" -e "s|@PEER_$Y@|$(tr_addr "$y" "$r")|g"
-			-e "s|@ASN_$Y@|${TR_ASN[$y]}|g" -e "s|@NS_$Y@|$(tr_ns "$y")|g")
+			-e "s|@ASN_$Y@|${TR_ASN[$y]}|g" -e "s|@NS_$Y@|$(tr_ns "$y")|g"
+			-e "s|@SITE_$Y@|${TR_SITE[$y]}|g")
 	done
 	sed "${args[@]}" "$tpl"
 }
