@@ -150,7 +150,9 @@ static int vtysh_run(struct frr *f, const char *const *cmds, size_t n, bool echo
 	const char **argv = calloc(max + 1, sizeof(*argv));
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, rc = 0, ws;
 	posix_spawn_file_actions_t fa;
-	bool fa_init = false;
+	posix_spawnattr_t attr;
+	bool fa_init = false, attr_init = false;
+	sigset_t none, dfl;
 	uint64_t deadline = mono_ms() + f->timeout_ms;
 	pid_t pid = -1;
 	char what[512];
@@ -182,10 +184,26 @@ static int vtysh_run(struct frr *f, const char *const *cmds, size_t n, bool echo
 		goto out;
 	}
 	fa_init = true;
+	if (posix_spawnattr_init(&attr) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	attr_init = true;
+	/* vtysh starts with default signal handling whatever the daemon set up for itself */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	rc = posix_spawn(&pid, f->vtysh, &fa, NULL, (char *const *)argv, environ);
+	rc = posix_spawn(&pid, f->vtysh, &fa, &attr, (char *const *)argv, environ);
 	if (rc != 0) {
 		set_err(f, "cannot run %s: %s (check [frr] vtysh and that FRR is installed)",
 		        f->vtysh, strerror(rc));
@@ -260,6 +278,8 @@ out:
 	}
 	if (fa_init)
 		posix_spawn_file_actions_destroy(&fa);
+	if (attr_init)
+		posix_spawnattr_destroy(&attr);
 	free(argv);
 	if (rc)
 		vtysh_result_free(r);
@@ -350,12 +370,17 @@ static int read_state(struct frr *f, struct frr_state *st)
 			set_err(f, "reading bgpd state (pathspace %s): %s", instance(f),
 			        perr[0] ? perr : strerror(-rc));
 	}
-	if (!rc && !st->asn) { /* no neighbor tells the ASN: ask the (then small) table */
+	/* The instance's ASN (not a neighbor's localAs, which `local-as` may override): from
+	 * the summaries, else the table, which is small when no session is configured. */
+	for (size_t i = 0; i < 3 && !rc && !st->asn; i++) {
+		static const char *const asn_cmds[] = {"show bgp ipv4 unicast summary json",
+		                                       "show bgp ipv6 unicast summary json",
+		                                       "show bgp ipv4 unicast json"};
 		char *json = NULL;
 
-		rc = vtysh_show(f, "show bgp ipv4 unicast json", &json);
+		rc = vtysh_show(f, asn_cmds[i], &json);
 		if (!rc) {
-			rc = frr_state_parse_table_asn(st, json, perr, sizeof(perr));
+			rc = frr_state_parse_asn(st, json, asn_cmds[i], perr, sizeof(perr));
 			if (rc)
 				set_err(f, "reading bgpd state: %s", perr);
 		}

@@ -110,8 +110,10 @@ int frr_state_parse_plists(struct frr_state *st, enum frr_af af, const char *jso
                            size_t errlen); /* show ip[v6] prefix-list json */
 int frr_state_parse_rmaps(struct frr_state *st, const char *json, char *err, size_t errlen);
 int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size_t errlen);
-/* ASN from `show bgp ipv4 unicast json` ("localAS"); used when there is no neighbor. */
-int frr_state_parse_table_asn(struct frr_state *st, const char *json, char *err, size_t errlen);
+/* The `router bgp` ASN: "as" of `show bgp ipv4|ipv6 unicast summary json`, or "localAS" of
+ * `show bgp ipv4 unicast json`; st->asn stays 0 when the output has neither. */
+int frr_state_parse_asn(struct frr_state *st, const char *json, const char *what, char *err,
+                        size_t errlen);
 
 struct frr_nbr *frr_state_nbr(const struct frr_state *st, const char *addr);
 struct frr_rmap *frr_state_rmap(const struct frr_state *st, const char *name);

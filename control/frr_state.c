@@ -441,7 +441,6 @@ int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size
 	json_object_foreach(root, addr, n)
 	{
 		json_t *afi = json_object_get(n, "addressFamilyInfo");
-		json_int_t local_as = json_integer_value(json_object_get(n, "localAs"));
 		struct frr_nbr *nb;
 
 		if (!json_is_object(n))
@@ -469,22 +468,23 @@ int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size
 				frr_copy(nb->rmap_in[af], FRR_NAME_MAX,
 				         jstr(a, "routeMapForIncomingAdvertisements"));
 		}
-		if (local_as > 0 && !st->asn)
-			st->asn = (uint32_t)local_as;
 	}
 	json_decref(root);
 	return rc;
 }
 
-int frr_state_parse_table_asn(struct frr_state *st, const char *json, char *err, size_t errlen)
+int frr_state_parse_asn(struct frr_state *st, const char *json, const char *what, char *err,
+                        size_t errlen)
 {
-	json_t *root = load(json, "show bgp ipv4 unicast json", err, errlen);
+	json_t *root = load(json, what, err, errlen);
 	json_int_t asn;
 
 	if (!root)
 		return -EINVAL;
-	asn = json_integer_value(json_object_get(root, "localAS"));
-	if (asn > 0)
+	asn = json_integer_value(json_object_get(root, "as"));
+	if (asn <= 0)
+		asn = json_integer_value(json_object_get(root, "localAS"));
+	if (asn > 0 && asn <= UINT32_MAX)
 		st->asn = (uint32_t)asn;
 	json_decref(root);
 	return 0;

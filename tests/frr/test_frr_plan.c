@@ -51,11 +51,11 @@ static char *slurp(const char *name)
 /* Load a fixture set ("base" or "leased") into st. */
 static void load(struct frr_state *st, const char *set)
 {
-	static const char *parts[] = {"plist4", "plist6", "rmap", "nbrs"};
+	static const char *parts[] = {"plist4", "plist6", "rmap", "nbrs", "summary4"};
 	char err[256] = "", name[64];
 
 	memset(st, 0, sizeof(*st));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		char *json;
 		int rc;
 
@@ -71,8 +71,11 @@ static void load(struct frr_state *st, const char *set)
 		case 2:
 			rc = frr_state_parse_rmaps(st, json, err, sizeof(err));
 			break;
-		default:
+		case 3:
 			rc = frr_state_parse_nbrs(st, json, err, sizeof(err));
+			break;
+		default:
+			rc = frr_state_parse_asn(st, json, name, err, sizeof(err));
 			break;
 		}
 		free(json);
@@ -253,6 +256,12 @@ static void test_parse_errors(void **unused)
 	assert_int_equal(
 	        frr_state_parse_nbrs(&st, "{\"bgpNoSuchNeighbor\":true}", err, sizeof(err)), 0);
 	assert_int_equal(st.n_nbrs, 0);
+	assert_int_equal(frr_state_parse_asn(&st, "{}", "summary", err, sizeof(err)), 0);
+	assert_int_equal(st.asn, 0); /* no BGP instance */
+	assert_int_equal(frr_state_parse_asn(&st, "{\"localAS\": 4200000001, \"routes\": {}}",
+	                                     "table", err, sizeof(err)),
+	                 0);
+	assert_int_equal(st.asn, 4200000001u);
 	frr_state_free(&st);
 }
 
