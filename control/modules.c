@@ -4,6 +4,7 @@
  * that needs another (by tidald_module_state) comes after it.
  */
 #include "core_priv.h"
+#include "frr.h"
 #include "history_int.h"
 #include "ledger.h"
 
@@ -11,6 +12,7 @@ const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_status_module,
 	&tidald_ledger_module,
 	&tidald_history_module,
+	&tidald_frr_module,
 };
 
 const size_t tidald_n_modules = sizeof(tidald_modules) / sizeof(tidald_modules[0]);
