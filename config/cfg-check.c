@@ -380,6 +380,18 @@ static void check_forecast(struct cfg_ld *ld)
 			cfg_fmt_duration(f->sample_interval_ms, b, sizeof(b)));
 	if (!b_ok || !f->bucket_ms)
 		return;
+	if (cfg_key_ok(ld, f, "period") && f->period_ms < f->bucket_ms) {
+		const struct cfg_inst *in = cfg_inst_of(ld, f);
+		const struct cfg_key *k = in ? cfg_schema_key(in->schema, "period") : NULL;
+		if (k && in->key_line[k - in->schema->keys])
+			err_key(ld, f, "forecast", "period",
+				"period %s is shorter than the bucket (%s): forecasts cannot "
+				"change faster than their buckets fill",
+				cfg_fmt_duration(f->period_ms, a, sizeof(a)),
+				cfg_fmt_duration(f->bucket_ms, b, sizeof(b)));
+		else
+			f->period_ms = f->bucket_ms;
+	}
 	if (cfg_key_ok(ld, f, "horizon")) {
 		if (f->horizon_ms % f->bucket_ms)
 			err_key(ld, f, "forecast", "horizon",

@@ -131,6 +131,10 @@ static const struct cfg_key forecast_keys[] = {
 	    "Forecast step: rates are averaged over buckets of this length. A multiple of "
 	    "`sample_interval`.",
 	    .min = MS_S, .max = 24 * MS_H),
+	KEY(struct cfg_forecast, period_ms, "period", CT_DURATION, 0, "1h",
+	    "How often every series is forecast again; at least `bucket` (a shorter default "
+	    "is raised to `bucket`). `tidalctl forecast run` starts a round at once.",
+	    .min = MS_S, .max = 24 * MS_H),
 	KEY(struct cfg_forecast, horizon_ms, "horizon", CT_DURATION, 0, "72h",
 	    "How far ahead demand is forecast; a multiple of `bucket`. At most 72h unless "
 	    "`allow_long_horizon = yes`.",

@@ -104,6 +104,7 @@ struct cfg_pool {
 struct cfg_forecast {
 	uint64_t sample_interval_ms; /* default 10s */
 	uint64_t bucket_ms;          /* default 5m */
+	uint64_t period_ms;          /* default 1h (raised to bucket when shorter); >= bucket */
 	uint64_t horizon_ms;         /* default 72h; at most 72h unless allow_long_horizon */
 	bool allow_long_horizon;     /* default false */
 	uint64_t *seasons_ms;        /* default 24h, 168h */

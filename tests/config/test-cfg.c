@@ -80,6 +80,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->forecast.sample_interval_ms, 10000);
 	assert_int_equal(c->forecast.bucket_ms, 300000);
 	assert_int_equal(c->forecast.horizon_ms, 72ULL * 3600000);
+	assert_int_equal(c->forecast.period_ms, 3600000);
 	assert_false(c->forecast.allow_long_horizon);
 	assert_int_equal(c->forecast.n_seasons, 2);
 	assert_int_equal(c->forecast.seasons_ms[1], 168ULL * 3600000);
@@ -92,6 +93,22 @@ static void test_defaults(void **state)
 	assert_false(c->frr.enabled);
 	assert_string_equal(c->frr.vtysh, "/usr/bin/vtysh");
 	assert_string_equal(cfg_backend_name(c->dataplane.backend), "none");
+	cfg_free(c);
+}
+
+/* [forecast] period defaults to 1h, raised to the bucket when the bucket is longer; an
+ * explicit period shorter than the bucket is an error (bad/forecast-period.ini). */
+static void test_period_default(void **state)
+{
+	(void)state;
+	struct tidal_cfg *c = load_ok("p1.ini", "[region]\nname = fra\nasn = 65001\n"
+						"[forecast]\nbucket = 2h\nhorizon = 72h\n"
+						"seasons = 24h, 168h\n");
+	assert_int_equal(c->forecast.period_ms, 2 * 3600000);
+	cfg_free(c);
+	c = load_ok("p2.ini", "[region]\nname = fra\nasn = 65001\n"
+			      "[forecast]\nbucket = 5m\nperiod = 15m\n");
+	assert_int_equal(c->forecast.period_ms, 15 * 60000);
 	cfg_free(c);
 }
 
@@ -360,6 +377,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_period_default),
 		cmocka_unit_test(test_ini_details),   cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_equal),         cmocka_unit_test(test_diag),
