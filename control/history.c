@@ -9,7 +9,12 @@
  * librrd only; an ingest that would rebuild an archive writes a new file and renames it
  * over the old one, so a crash leaves either the old or the new archive, never a torn one.
  *
- * Never blocks on anything but local file I/O; never deletes an archive.
+ * Threads: the loop writes (collector samples, ingest); demand_history may also be called
+ * from the forecast module's worker thread. Every librrd call on an archive runs under one
+ * process-wide lock, so a reader never sees a half-written row or a file being renamed.
+ *
+ * Never blocks on anything but local file I/O (and that lock, held for one librrd call at a
+ * time, or one whole ingest); never deletes an archive.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +55,9 @@ struct history {
 	size_t n_series;
 	unsigned long updates, update_errors;
 };
+
+/* One tidald per process, so one lock for every archive (see the top of the file). */
+static pthread_mutex_t rrd_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static struct history *hist_of(struct tidald *d)
 {
@@ -176,9 +185,15 @@ int demand_record(struct tidald *d, const char *name, int64_t at_s, double value
 	struct series *s = find_series(h, name);
 	if (!s) {
 		struct stat st;
-		if (stat(path, &st) != 0 && create_archive(h, path, at_s - h->step_s) < 0)
+		pthread_mutex_lock(&rrd_mu);
+		int rc = 0;
+		if (stat(path, &st) != 0)
+			rc = create_archive(h, path, at_s - h->step_s);
+		int64_t last = rc == 0 ? archive_last(path) : 0;
+		pthread_mutex_unlock(&rrd_mu);
+		if (rc < 0)
 			return -EIO;
-		s = add_series(h, name, archive_last(path));
+		s = add_series(h, name, last);
 		if (!s)
 			return -ENOMEM;
 	}
@@ -196,7 +211,9 @@ int demand_record(struct tidald *d, const char *name, int64_t at_s, double value
 			 s->refused);
 		s->refused = 0;
 	}
+	pthread_mutex_lock(&rrd_mu);
 	int rc = write_points(path, &at_s, &value, 1);
+	pthread_mutex_unlock(&rrd_mu);
 	if (rc == 0) {
 		s->last_s = at_s;
 		h->updates++;
@@ -221,8 +238,20 @@ int demand_history(struct tidald *d, const char *name, int64_t from_s, int64_t t
 	return hist_fetch(path, "AVERAGE", from_s, to_s, step_s, v, n, first_s, step_out);
 }
 
+static int fetch_rows(const char *path, const char *cf, int64_t from_s, int64_t to_s,
+		      int64_t step_s, double **v, size_t *n, int64_t *first_s, int64_t *step_out);
+
 int hist_fetch(const char *path, const char *cf, int64_t from_s, int64_t to_s, int64_t step_s,
 	       double **v, size_t *n, int64_t *first_s, int64_t *step_out)
+{
+	pthread_mutex_lock(&rrd_mu);
+	int rc = fetch_rows(path, cf, from_s, to_s, step_s, v, n, first_s, step_out);
+	pthread_mutex_unlock(&rrd_mu);
+	return rc;
+}
+
+static int fetch_rows(const char *path, const char *cf, int64_t from_s, int64_t to_s,
+		      int64_t step_s, double **v, size_t *n, int64_t *first_s, int64_t *step_out)
 {
 	time_t start = (time_t)from_s, end = (time_t)to_s;
 	unsigned long step = (unsigned long)(step_s > 0 ? step_s : 1), ds_cnt = 0;
@@ -275,120 +304,201 @@ char **demand_series_list(struct tidald *d)
 
 /* ---- ingest ---------------------------------------------------------------------- */
 
-int hist_ingest(struct tidald *d, const char *name, const int64_t *t, const double *v,
-		size_t n, char *err, size_t errlen)
+/* Copy an archive byte for byte (the base of an append made aside). */
+static int copy_file(const char *from, const char *to)
 {
-	struct history *h = hist_of(d);
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	if (!h)
-		return -ENOTCONN;
-	path_of(h, name, path, sizeof(path));
-	struct series *s = find_series(h, name);
+	FILE *in = fopen(from, "rb");
+	if (!in)
+		return -errno;
+	FILE *out = fopen(to, "wb");
+	if (!out) {
+		int e = errno;
+		fclose(in);
+		return -e;
+	}
+	char buf[65536];
+	size_t k;
+	int rc = 0;
+	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, k, out) != k) {
+			rc = -EIO;
+			break;
+		}
+	if (ferror(in))
+		rc = -EIO;
+	fclose(in);
+	if (fclose(out) != 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
+/* Time of the first known value of an archive (the end of its first hourly row with a
+ * value; the hourly archive reaches furthest back), or `last` when it has none. */
+static int first_known(const struct history *h, const char *path, int64_t last, int64_t *out,
+		       int64_t *res)
+{
+	double *old = NULL;
+	size_t n_old = 0;
+	int64_t old_first = 0, old_step = 0;
+	int rc = fetch_rows(path, "AVERAGE", last - 400 * 86400, last, h->step_s, &old, &n_old,
+			    &old_first, &old_step);
+	if (rc < 0)
+		return rc;
+	size_t k = 0;
+	while (k < n_old && isnan(old[k]))
+		k++;
+	*out = k < n_old ? old_first + (int64_t)k * old_step : last;
+	*res = old_step;
+	free(old);
+	return 0;
+}
+
+/* Into tmp (holding the new, older values up to *cursor): the old archive's values after
+ * *cursor at the finest resolution each period still has: hourly beyond 35 days, buckets
+ * beyond 2 days, raw samples for the last 2 days. Each period is read on its own, so
+ * librrd serves it from the archive that covers it at that resolution. */
+static int copy_old_values(const struct history *h, const char *path, const char *tmp,
+			   int64_t last, int64_t *cursor)
+{
+	const int64_t want[3] = {3600, h->bucket_s, h->step_s};
+	const int64_t upto[3] = {last - 35 * 86400, last - 2 * 86400, last};
+	int rc = 0;
+	for (size_t r = 0; rc == 0 && r < 3; r++) {
+		double *pv = NULL;
+		size_t pn = 0;
+		int64_t pf = 0, ps = 0;
+		int64_t from = r ? upto[r - 1] : *cursor;
+		if (from < *cursor)
+			from = *cursor;
+		if (upto[r] <= from)
+			continue;
+		rc = fetch_rows(path, "AVERAGE", from, upto[r], want[r], &pv, &pn, &pf, &ps);
+		if (rc < 0)
+			break;
+		int64_t *pt = malloc((pn ? pn : 1) * sizeof(*pt));
+		size_t m = 0;
+		for (size_t i = 0; pt && i < pn; i++) {
+			int64_t ti = pf + (int64_t)i * ps;
+			if (ti <= *cursor || ti > upto[r] || isnan(pv[i]))
+				continue;
+			pt[m] = ti;
+			pv[m++] = pv[i];
+		}
+		if (!pt)
+			rc = -ENOMEM;
+		else if (m) {
+			rc = write_points(tmp, pt, pv, m);
+			*cursor = pt[m - 1];
+		}
+		free(pt);
+		free(pv);
+	}
+	return rc;
+}
+
+/* Where a new archive starts: one spacing of the values before the first, so that the
+ * first value covers the same length as the others (librrd gives a value to the interval
+ * since the previous update). */
+static int64_t first_start(const int64_t *t, size_t n)
+{
+	int64_t gap = n > 1 ? t[1] - t[0] : 1;
+	if (gap > HEARTBEAT_MIN_S)
+		gap = 1;
+	return t[0] - gap;
+}
+
+static int ingest_locked(struct history *h, const char *name, const char *path,
+			 const int64_t *t, const double *v, size_t n, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX + 8];
 	struct stat st;
 	bool exists = stat(path, &st) == 0;
 	int64_t last = exists ? archive_last(path) : 0;
+	int rc;
 
+	/* Every change is made on a copy that is renamed over the archive only when librrd
+	 * took every value: a refused ingest leaves the archive as it was (or absent). */
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	unlink(tmp);
 	if (!exists || t[0] > last) {
-		/* Plain append. */
-		if (!exists && create_archive(h, path, t[0] - 1) < 0) {
-			snprintf(err, errlen, "cannot create the archive of %s", name);
-			return -EIO;
-		}
-		int rc = write_points(path, t, v, n);
+		/* Plain append (or a new series). */
+		rc = exists ? copy_file(path, tmp) : create_archive(h, tmp, first_start(t, n));
+		if (rc == 0)
+			rc = write_points(tmp, t, v, n);
 		if (rc < 0) {
 			snprintf(err, errlen, "librrd refused the values of %s: %s", name,
 				 rrd_error_text());
-			return rc;
+			goto fail;
 		}
 	} else {
 		/* Older values: only before everything the archive holds, so nothing is
 		 * overwritten. Rebuild into a new file, then rename it over the old. */
+		int64_t known_from = 0, res = 0;
 		rrd_clear_error();
-		time_t first = rrd_first_r(path, 0);
-		if (first <= 0) {
+		if (rrd_first_r(path, 0) <= 0 || first_known(h, path, last, &known_from, &res) < 0) {
 			snprintf(err, errlen, "cannot read the archive of %s: %s", name,
 				 rrd_error_text());
 			return -EIO;
 		}
-		/* rrd_first_r names the oldest row of the finest archive; the coarser ones
-		 * reach further back, so take the first known value of the hourly one. */
-		double *old = NULL;
-		size_t n_old = 0;
-		int64_t old_first = 0, old_step = 0;
-		int rc = hist_fetch(path, "AVERAGE", last - 400 * 86400, last, h->step_s, &old,
-				    &n_old, &old_first, &old_step);
-		if (rc < 0) {
-			snprintf(err, errlen, "cannot read the archive of %s", name);
-			return rc;
-		}
-		size_t k = 0;
-		while (k < n_old && isnan(old[k]))
-			k++;
-		int64_t known_from = k < n_old ? old_first + (int64_t)k * old_step : last;
-		if (t[n - 1] >= known_from - old_step) {
-			char a[32], b[32];
+		/* The first known hourly row covers (known_from - res, known_from]. */
+		if (t[n - 1] > known_from - res) {
+			char a[32], b[32], c[32];
 			cfg_fmt_time(t[n - 1], a, sizeof(a));
-			cfg_fmt_time(known_from, b, sizeof(b));
+			cfg_fmt_time(known_from - res, b, sizeof(b));
+			cfg_fmt_time(last, c, sizeof(c));
 			snprintf(err, errlen,
-				 "the values end at %s but %s already has values from %s on; "
-				 "ingest only values after %s or before %s",
-				 a, name, b, b, b);
-			free(old);
+				 "the values end at %s but %s already has values from %s to %s; "
+				 "ingest only values after %s, or values that all end by %s",
+				 a, name, b, c, c, b);
 			return -ERANGE;
 		}
-		/* Re-read the old archive at its finest resolution per period, newest last. */
-		snprintf(tmp, sizeof(tmp), "%s.new", path);
-		unlink(tmp);
-		rc = create_archive(h, tmp, t[0] - 1);
+		int64_t cursor = t[n - 1];
+		rc = create_archive(h, tmp, first_start(t, n));
 		if (rc == 0)
 			rc = write_points(tmp, t, v, n);
-		free(old);
-		/* Copy the old values at the finest resolution each period still has: hourly
-		 * beyond 35 days, buckets beyond 2 days, raw samples for the last 2 days. */
-		int64_t cursor = t[n - 1];
-		const int64_t want[3] = {3600, h->bucket_s, h->step_s};
-		const int64_t upto[3] = {last - 35 * 86400, last - 2 * 86400, last};
-		for (size_t r = 0; rc == 0 && r < 3; r++) {
-			double *pv = NULL;
-			size_t pn = 0;
-			int64_t pf = 0, ps = 0;
-			if (upto[r] <= cursor)
-				continue;
-			rc = hist_fetch(path, "AVERAGE", cursor, upto[r], want[r], &pv, &pn, &pf,
-					&ps);
-			if (rc < 0)
-				break;
-			int64_t *pt = malloc((pn ? pn : 1) * sizeof(*pt));
-			size_t m = 0;
-			for (size_t i = 0; pt && i < pn; i++) {
-				int64_t ti = pf + (int64_t)i * ps;
-				if (ti <= cursor || ti > upto[r] || isnan(pv[i]))
-					continue;
-				pt[m] = ti;
-				pv[m++] = pv[i];
-			}
-			if (!pt)
-				rc = -ENOMEM;
-			else if (m) {
-				rc = write_points(tmp, pt, pv, m);
-				cursor = pt[m - 1];
-			}
-			free(pt);
-			free(pv);
-		}
-		if (rc == 0 && rename(tmp, path) != 0)
-			rc = -errno;
+		if (rc == 0)
+			rc = copy_old_values(h, path, tmp, last, &cursor);
 		if (rc < 0) {
-			unlink(tmp);
 			snprintf(err, errlen, "could not rebuild the archive of %s (%s); it is "
 					      "unchanged",
 				 name, strerror(-rc));
-			return rc;
+			goto fail;
 		}
-		log_info("history: %s rebuilt with %zu older values before %lld", name, n,
-			 (long long)known_from);
 	}
-	int64_t nl = archive_last(path);
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot rename %s over %s: %s; the archive is unchanged", tmp,
+			 path, strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	return rc;
+}
+
+int hist_ingest(struct tidald *d, const char *name, const int64_t *t, const double *v,
+		size_t n, char *err, size_t errlen)
+{
+	struct history *h = hist_of(d);
+	char path[PATH_MAX];
+	if (!h)
+		return -ENOTCONN;
+	if (n == 0) {
+		snprintf(err, errlen, "no values");
+		return -EINVAL;
+	}
+	path_of(h, name, path, sizeof(path));
+	pthread_mutex_lock(&rrd_mu);
+	bool existed = access(path, F_OK) == 0;
+	int rc = ingest_locked(h, name, path, t, v, n, err, errlen);
+	int64_t nl = rc == 0 ? archive_last(path) : 0;
+	pthread_mutex_unlock(&rrd_mu);
+	if (rc < 0)
+		return rc;
+	if (existed && t[n - 1] < nl)
+		log_info("history: %s rebuilt with %zu older values", name, n);
+	struct series *s = find_series(h, name);
 	if (s)
 		s->last_s = nl;
 	else if (!add_series(h, name, nl))

@@ -5,10 +5,13 @@
  * Ingest reads the whole file and checks every line before anything is written: a file
  * with any bad line is refused with each problem as FILE:LINE, and the archive stays as
  * it was. Lines are "timestamp,value": the time in ISO 8601 UTC or seconds since the
- * epoch, strictly increasing; a header line, blank lines and '#' comments are skipped.
+ * epoch, strictly increasing, after 1970 and not ahead of the daemon's clock (a future
+ * value would block the collector's samples until then); a header line (the first line
+ * that is not blank or a comment), blank lines and '#' comments are skipped.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 
 #define MAX_POINTS 20000000
 #define MAX_REPORTED 10
+#define FUTURE_SLACK_S 60 /* clocks of the file's source and of tidald may differ a little */
 
 struct points {
 	int64_t *t;
@@ -72,7 +76,7 @@ static int parse_time_field(const char *s, int64_t *t)
 }
 
 /* Parse the file into p; report problems into f (a memstream) and count them. */
-static size_t parse_csv(const char *path, struct points *p, FILE *f)
+static size_t parse_csv(const char *path, int64_t now, struct points *p, FILE *f)
 {
 	FILE *in = fopen(path, "r");
 	if (!in) {
@@ -83,11 +87,14 @@ static size_t parse_csv(const char *path, struct points *p, FILE *f)
 	size_t cap = 0, errors = 0;
 	unsigned long lineno = 0;
 	ssize_t len;
+	bool first = true;
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		lineno++;
 		char *l = trim(line);
 		if (!*l || *l == '#')
 			continue;
+		bool header_ok = first;
+		first = false;
 		char *comma = strchr(l, ',');
 		const char *why = NULL;
 		int64_t t = 0;
@@ -100,10 +107,14 @@ static size_t parse_csv(const char *path, struct points *p, FILE *f)
 			if (strchr(vs, ','))
 				why = "expected two fields, timestamp,value";
 			else if (parse_time_field(ts, &t) < 0) {
-				if (p->n == 0 && errors == 0 && lineno == 1)
+				if (header_ok)
 					continue; /* a header line */
 				why = "timestamp is neither ISO 8601 UTC nor seconds since the "
 				      "epoch";
+			} else if (t <= 0) {
+				why = "timestamp is not after 1970-01-01T00:00:00Z";
+			} else if (t > now + FUTURE_SLACK_S) {
+				why = "timestamp is in the future (ahead of the daemon's clock)";
 			} else {
 				errno = 0;
 				v = strtod(vs, &end);
@@ -161,7 +172,7 @@ static enum ctl_status cmd_ingest(struct tidald *d, void *arg, const struct ctl_
 	char *msg = NULL;
 	size_t mlen = 0;
 	FILE *f = open_memstream(&msg, &mlen);
-	size_t errors = parse_csv(path, &p, f);
+	size_t errors = parse_csv(path, tidald_now(), &p, f);
 	fclose(f);
 	enum ctl_status st = CTL_OK;
 	if (errors) {

@@ -4,6 +4,7 @@
  * that needs another (by tidald_module_state) comes after it.
  */
 #include "core_priv.h"
+#include "forecast_int.h"
 #include "frr.h"
 #include "history_int.h"
 #include "ledger.h"
@@ -12,6 +13,7 @@ const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_status_module,
 	&tidald_ledger_module,
 	&tidald_history_module,
+	&tidald_forecast_module,
 	&tidald_frr_module,
 };
 
