@@ -166,6 +166,43 @@ static int write_points(const char *path, const int64_t *t, const double *v, siz
 	return 0;
 }
 
+/* Write values after an archive's last update prev, marking gaps: before a value that
+ * comes more than `nominal` seconds after the one before it, an unknown value at
+ * (t - nominal), so that the value covers its own interval and the gap stays unknown
+ * (librrd would give the value to the whole gap, or drop it past the heartbeat).
+ * nominal 0: the smallest spacing of t (no marking for a single value). */
+static int write_spaced(const char *path, int64_t prev, const int64_t *t, const double *v,
+			size_t n, int64_t nominal)
+{
+	if (nominal <= 0)
+		for (size_t i = 1; i < n; i++)
+			if (nominal <= 0 || t[i] - t[i - 1] < nominal)
+				nominal = t[i] - t[i - 1];
+	if (nominal <= 0)
+		return write_points(path, t, v, n);
+	int64_t *t2 = malloc(2 * n * sizeof(*t2));
+	double *v2 = malloc(2 * n * sizeof(*v2));
+	size_t m = 0;
+	if (!t2 || !v2) {
+		free(t2);
+		free(v2);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t before = i ? t[i - 1] : prev;
+		if (before > 0 && t[i] - before > nominal) {
+			t2[m] = t[i] - nominal;
+			v2[m++] = NAN;
+		}
+		t2[m] = t[i];
+		v2[m++] = v[i];
+	}
+	int rc = write_points(path, t2, v2, m);
+	free(t2);
+	free(v2);
+	return rc;
+}
+
 static int64_t archive_last(const char *path)
 {
 	rrd_clear_error();
@@ -387,7 +424,7 @@ static int copy_old_values(const struct history *h, const char *path, const char
 		if (!pt)
 			rc = -ENOMEM;
 		else if (m) {
-			rc = write_points(tmp, pt, pv, m);
+			rc = write_spaced(tmp, *cursor, pt, pv, m, ps);
 			*cursor = pt[m - 1];
 		}
 		free(pt);
@@ -424,7 +461,7 @@ static int ingest_locked(struct history *h, const char *name, const char *path,
 		/* Plain append (or a new series). */
 		rc = exists ? copy_file(path, tmp) : create_archive(h, tmp, first_start(t, n));
 		if (rc == 0)
-			rc = write_points(tmp, t, v, n);
+			rc = write_spaced(tmp, exists ? last : 0, t, v, n, 0);
 		if (rc < 0) {
 			snprintf(err, errlen, "librrd refused the values of %s: %s", name,
 				 rrd_error_text());
@@ -455,7 +492,7 @@ static int ingest_locked(struct history *h, const char *name, const char *path,
 		int64_t cursor = t[n - 1];
 		rc = create_archive(h, tmp, first_start(t, n));
 		if (rc == 0)
-			rc = write_points(tmp, t, v, n);
+			rc = write_spaced(tmp, 0, t, v, n, 0);
 		if (rc == 0)
 			rc = copy_old_values(h, path, tmp, last, &cursor);
 		if (rc < 0) {

@@ -44,6 +44,8 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	{"show events", 0, 0, NO_PATH, "", "calendar events of the config and of event add",
 	 {{0}}},
 	{"forecast run", 0, 0, NO_PATH, "", "start a forecast round now", {{0}}},
+	{"show series", 0, 0, NO_PATH, "", "series with a history and the time of their last value",
+	 {{0}}},
 	{"ingest", 2, 2, 1, "SERIES FILE.csv", "add an external series (timestamp,value)", {{0}}},
 	{"graph", 1, 1, NO_PATH, "CLASS -o FILE.png [--since 7d]",
 	 "demand, forecast band and reservation as a PNG",
