@@ -10,10 +10,11 @@
  * ingest`; any other ingested name is an external series (used as a regressor or just
  * graphed). History lives in round-robin archives (librrd) under <state_dir>/rrd/.
  *
- * Forecasts. Every forecast period (the bucket length, at most hourly) each series with
- * enough history is forecast over [forecast] horizon at the configured quantiles, with the
- * calendar events of the config and of `tidalctl event add` applied. The latest forecast
- * of each series stays available until the next one replaces it.
+ * Forecasts. Every [forecast] period (default hourly, at least the bucket) each series with
+ * enough history is forecast over [forecast] horizon at the configured quantiles (plus 5 %,
+ * 50 % and 95 %), with the calendar events of the config and of `tidalctl event add`
+ * applied (docs/forecasting.md). The latest forecast of each series stays available until
+ * the next one replaces it.
  */
 #ifndef TIDAL_CONTROL_DEMAND_H
 #define TIDAL_CONTROL_DEMAND_H
@@ -44,7 +45,8 @@ struct demand_forecast {
 int demand_record(struct tidald *d, const char *series, int64_t at_s, double value);
 /* The history of a series at step_s resolution (the archive's closest), covering
  * [from_s, to_s): *v is malloc'd (the caller frees it), NaN where unknown; *first_s is the
- * time of v[0] and *step_out the resolution returned. -ENOENT for an unknown series. */
+ * time of v[0] (the end of the interval it averages) and *step_out the resolution
+ * returned. -ENOENT for an unknown series. Safe to call from any thread. */
 int demand_history(struct tidald *d, const char *series, int64_t from_s, int64_t to_s,
 		   int64_t step_s, double **v, size_t *n, int64_t *first_s, int64_t *step_out);
 /* Names of the series with a history (JSON-free: a NULL-terminated array the caller frees
