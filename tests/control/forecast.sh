@@ -120,6 +120,22 @@ PY
 	grep -q '^tidal_forecast_series{state="no_history"} 4$' "$T/metrics.txt" ||
 		fail "backup and the pool's three series without history: $(grep forecast_series "$T/metrics.txt")"
 	grep -Eq '^tidal_forecast_seconds [0-9.e+-]+$' "$T/metrics.txt" || fail "tidal_forecast_seconds"
+	# two requests at once: the second rides on the next round (queued while one runs)
+	python3 - "$SOCK" >"$T/runs" <<'PY' || fail "forecast run twice"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
+for _ in range(2):
+    f.write(b'{"cmd": "forecast run"}\n'); f.flush()
+r = [json.loads(f.readline()) for _ in range(2)]
+assert all(x["ok"] for x in r), r
+a, b = r[0]["data"], r[1]["data"]
+# (a scheduled round may have started just before: then both wait for the same one)
+assert b["queued"] and (b["round"] == a["round"] + 1 or a["queued"] and b["round"] == a["round"]), (a, b)
+print(b["round"])
+PY
+	want=$(cat "$T/runs")
+	rounds_done() { [ "$(ctl -j show status | json_get 'd["forecast"]["rounds"]')" -ge "$want" ]; }
+	poll rounds_done || fail "the queued round $want did not run"
 	# the metric is the step that ends 24h after the origin
 	want=$(ctl -j show forecast video | json_get '"%.6g" % d["steps"][23]["q0.95"]')
 	got=$(sed -n 's/^tidal_forecast_demand_bps{class="video",quantile="0.95",horizon="24h"} //p' "$T/metrics.txt")
