@@ -6,8 +6,9 @@
  * from the collector's samples, plus series ingested with `tidalctl ingest` (pools,
  * external metrics, or an app's past). Archives keep each sample for 2 days, bucket
  * averages and maxima for 35 days and hourly averages for 400 days. Writes go through
- * librrd only; an ingest that would rebuild an archive writes a new file and renames it
- * over the old one, so a crash leaves either the old or the new archive, never a torn one.
+ * librrd only; an ingest works on a copy (or, for values older than the archive's first,
+ * a rebuilt archive) renamed over the old one once librrd took every value, so a refused
+ * ingest or a crash leaves either the old or the new archive, never a torn one.
  *
  * Threads: the loop writes (collector samples, ingest); demand_history may also be called
  * from the forecast module's worker thread. Every librrd call on an archive runs under one

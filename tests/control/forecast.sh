@@ -51,6 +51,8 @@ forecast)
 	start_tidald
 	history video cortez-eu 504                 # three weeks of link A
 	history ext.cesnet cesnet 672 "$HOUR" 24    # four weeks of the CESNET host, an external series
+	history ext.short cortez-eu 30              # less than two days: too short
+	history ext.old cortez-eu 200 $(( HOUR - 72 * 3600 ))  # ended before the horizon: stale
 	expect_rc 1 ctl show forecast backup        # no history: reported, not an error of the daemon
 	grep -q "no forecast for backup yet: it has no history" "$T/err" || fail "backup: $(cat "$T/err")"
 	run_round
@@ -88,6 +90,13 @@ assert 0.5 * week < fc < 2 * week, (fc, week)
 assert max(s["q0.99"] for s in d["steps"]) < 5 * max(hist), "q0.99 far above anything seen"
 assert min(s["q0.05"] for s in d["steps"]) > -0.5 * week, "q0.05 far below zero"
 PY
+	expect_rc 1 ctl show forecast ext.short
+	grep -q "too little history: 30h of the 48h needed (two cycles of the shortest season, 24h)" \
+		"$T/err" || fail "short series: $(cat "$T/err")"
+	expect_rc 1 ctl show forecast ext.old
+	grep -q "its last value is from .*, more than the horizon (48h) ago" "$T/err" ||
+		fail "stale series: $(cat "$T/err")"
+	grep -q "forecast: ext.short: too little history" "$T/tidald.log" || fail "short series not logged"
 	# --horizon trims the steps shown; the text names the model and the candidates
 	expect_rc 0 ctl show forecast video --horizon 24h
 	grep -q "^model: " "$T/out" || fail "no model line: $(head "$T/out")"
@@ -98,7 +107,7 @@ PY
 	grep -q "beyond the forecast's 48h" "$T/err" || fail "--horizon 100h: $(cat "$T/err")"
 	expect_rc 2 ctl show forecast video --horizon soon
 	expect_rc 1 ctl show forecast nosuch
-	grep -q "unknown class 'nosuch'; series tidald knows: video, backup, pool.compute.vcpu" "$T/err" ||
+	grep -q "unknown class 'nosuch'; series tidald knows: video, backup, pool.compute.vcpu, pool.compute.memory, pool.compute.storage, ext" "$T/err" ||
 		fail "unknown class: $(cat "$T/err")"
 	expect_rc 1 ctl show forecast pool.compute.memory
 	grep -q "no history" "$T/err" || fail "pool without history: $(cat "$T/err")"
@@ -119,6 +128,8 @@ PY
 		fail "rounds: $(grep rounds_total "$T/metrics.txt")"
 	grep -q '^tidal_forecast_series{state="no_history"} 4$' "$T/metrics.txt" ||
 		fail "backup and the pool's three series without history: $(grep forecast_series "$T/metrics.txt")"
+	grep -q '^tidal_forecast_series{state="too_short"} 1$' "$T/metrics.txt" || fail "too_short count"
+	grep -q '^tidal_forecast_series{state="stale"} 1$' "$T/metrics.txt" || fail "stale count"
 	grep -Eq '^tidal_forecast_seconds [0-9.e+-]+$' "$T/metrics.txt" || fail "tidal_forecast_seconds"
 	# two requests at once: the second rides on the next round (queued while one runs)
 	python3 - "$SOCK" >"$T/runs" <<'PY' || fail "forecast run twice"
