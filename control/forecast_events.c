@@ -45,8 +45,7 @@ void rtev_free(struct rt_events *e)
 	e->n = 0;
 }
 
-bool fcm_event_applies(char (*apps)[FCM_NAME_MAX], size_t n_apps, const char *series,
-		       bool is_app)
+bool fcm_event_applies(char (*apps)[FCM_NAME_MAX], size_t n_apps, const char *series, bool is_app)
 {
 	if (n_apps == 0)
 		return is_app;
@@ -126,8 +125,8 @@ int rtev_load(struct rt_events *e, const char *path)
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		log_err("forecast: %s:%d:%d: %s; fix the file or move it away (it holds the events "
-			"added with tidalctl event add)",
-			path, jerr.line, jerr.column, jerr.text);
+		        "added with tidalctl event add)",
+		        path, jerr.line, jerr.column, jerr.text);
 		return -EINVAL;
 	}
 	json_t *list = json_object_get(root, "events");
@@ -135,15 +134,15 @@ int rtev_load(struct rt_events *e, const char *path)
 	if (!json_is_object(root) || !json_is_array(list) || !json_is_integer(ver) ||
 	    json_integer_value(ver) != FILE_VERSION) {
 		log_err("forecast: %s: expected {\"version\": %d, \"events\": [...]}; fix the file "
-			"or move it away",
-			path, FILE_VERSION);
+		        "or move it away",
+		        path, FILE_VERSION);
 		json_decref(root);
 		return -EINVAL;
 	}
 	size_t n = json_array_size(list);
 	if (n > FCM_MAX_RT_EVENTS) {
 		log_err("forecast: %s: %zu events, more than the %d allowed", path, n,
-			FCM_MAX_RT_EVENTS);
+		        FCM_MAX_RT_EVENTS);
 		json_decref(root);
 		return -EINVAL;
 	}
@@ -157,7 +156,7 @@ int rtev_load(struct rt_events *e, const char *path)
 		int rc = parse_event(json_array_get(list, i), &e->v[e->n], &why);
 		if (rc < 0) {
 			log_err("forecast: %s: event %zu: %s; fix the file or move it away", path,
-				i + 1, why);
+			        i + 1, why);
 			json_decref(root);
 			rtev_free(e);
 			return rc;
@@ -178,8 +177,8 @@ static json_t *event_json(const struct rt_event *ev)
 	cfg_fmt_time(ev->end_s, b, sizeof(b));
 	cfg_fmt_time(ev->added_s, c, sizeof(c));
 	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:s}", "name", ev->name, "start", a, "end", b,
-			 "multiplier", ev->multiplier > 0 ? json_real(ev->multiplier) : json_null(),
-			 "apps", apps, "added", c);
+	                 "multiplier", ev->multiplier > 0 ? json_real(ev->multiplier) : json_null(),
+	                 "apps", apps, "added", c);
 }
 
 int rtev_save(const struct rt_events *e)

@@ -30,7 +30,7 @@
 #include "history_int.h"
 #include "log.h"
 
-#define MAX_ARGS 48
+#define MAX_ARGS    48
 #define SINCE_MAX_S (400 * 86400)
 
 struct args {
@@ -103,9 +103,9 @@ static int forecast_archive(const struct demand_forecast *f, const char *path)
 		char upd[160];
 		const char *u[1] = {upd};
 		snprintf(upd, sizeof(upd), "%lld:%.10g:%.10g:%.10g",
-			 (long long)(f->origin_s + (int64_t)((s + 1) * f->step_s)),
-			 demand_quantile(f, s, 0.05), demand_quantile(f, s, 0.5),
-			 demand_quantile(f, s, 0.95));
+		         (long long)(f->origin_s + (int64_t)((s + 1) * f->step_s)),
+		         demand_quantile(f, s, 0.05), demand_quantile(f, s, 0.5),
+		         demand_quantile(f, s, 0.95));
 		rrd_clear_error();
 		if (rrd_update_r(path, NULL, 1, u) != 0)
 			return -EIO;
@@ -134,24 +134,24 @@ static const char *target_problem(const char *out)
 }
 
 static enum ctl_status cmd_graph(struct tidald *d, void *arg, const struct ctl_request *req,
-				 struct ctl_reply *rep)
+                                 struct ctl_reply *rep)
 {
 	struct fc_mod *m = arg;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	const char *name = ctl_arg(req, 0), *out = ctl_opt(req, "output"),
-		   *s_since = ctl_opt(req, "since"), *why = NULL;
+	           *s_since = ctl_opt(req, "since"), *why = NULL;
 	bool is_app = false;
 	if (!name || !out)
 		return ctl_fail(rep, CTL_USAGE, "graph needs CLASS -o FILE.png");
 	uint64_t since_ms = 7ull * 86400 * 1000;
 	if (s_since && (cfg_parse_duration(s_since, &since_ms, &why) < 0 ||
-			since_ms < 3600 * 1000 || since_ms > (uint64_t)SINCE_MAX_S * 1000))
+	                since_ms < 3600 * 1000 || since_ms > (uint64_t)SINCE_MAX_S * 1000))
 		return ctl_fail(rep, CTL_USAGE, "--since '%s': %s", s_since,
-				why ? why : "a duration from 1h to 400d");
+		                why ? why : "a duration from 1h to 400d");
 	if (!hist_name_ok(name) || !fcm_series_known(d, name, &is_app)) {
 		char *known = fcm_known_list(d);
 		ctl_fail(rep, CTL_NOT_FOUND, "unknown class '%s'; series tidald knows: %s", name,
-			 known ? known : "?");
+		         known ? known : "?");
 		free(known);
 		return CTL_NOT_FOUND;
 	}
@@ -169,7 +169,7 @@ static enum ctl_status cmd_graph(struct tidald *d, void *arg, const struct ctl_r
 	const struct demand_forecast *f = e && e->has ? &e->df : NULL;
 	if (!have_hist && !f)
 		return ctl_fail(rep, CTL_NOT_FOUND, "%s has no history and no forecast to draw yet",
-				name);
+		                name);
 
 	int64_t now = tidald_now();
 	int64_t start = now - (int64_t)(since_ms / 1000);
@@ -181,12 +181,13 @@ static enum ctl_status cmd_graph(struct tidald *d, void *arg, const struct ctl_r
 	snprintf(tmpdir, sizeof(tmpdir), "%s/graph.XXXXXX", cfg->region.state_dir);
 	if (!mkdtemp(tmpdir))
 		return ctl_fail(rep, CTL_INTERNAL, "cannot create a temporary folder in %s: %s",
-				cfg->region.state_dir, strerror(errno));
+		                cfg->region.state_dir, strerror(errno));
 	snprintf(fcpath, sizeof(fcpath), "%s/forecast.rrd", tmpdir);
 	snprintf(tmppng, sizeof(tmppng), "%s.tmp", out);
 	enum ctl_status st = CTL_OK;
 	if (f && forecast_archive(f, fcpath) < 0) {
-		st = ctl_fail(rep, CTL_INTERNAL, "cannot build the forecast archive: %s", rrd_err());
+		st = ctl_fail(rep, CTL_INTERNAL, "cannot build the forecast archive: %s",
+		              rrd_err());
 		goto done;
 	}
 
@@ -267,12 +268,12 @@ static enum ctl_status cmd_graph(struct tidald *d, void *arg, const struct ctl_r
 	cfg_fmt_time(start, ts, sizeof(ts));
 	cfg_fmt_time(end, te, sizeof(te));
 	rep->data = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:b,s:b,s:b}", "file", out, "series",
-			      name, "bytes", (json_int_t)sb.st_size, "width", w, "height", h,
-			      "start", ts, "end", te, "history", have_hist, "forecast", f != NULL,
-			      "reserved", have_rsv);
+	                      name, "bytes", (json_int_t)sb.st_size, "width", w, "height", h,
+	                      "start", ts, "end", te, "history", have_hist, "forecast", f != NULL,
+	                      "reserved", have_rsv);
 	if (asprintf(&rep->text, "%s: %s to %s (%lldx%lld, %lld bytes)%s%s", out, ts, te,
-		     (long long)w, (long long)h, (long long)sb.st_size,
-		     f ? "" : "; no forecast yet", have_rsv ? "" : "; no reservation recorded") < 0)
+	             (long long)w, (long long)h, (long long)sb.st_size,
+	             f ? "" : "; no forecast yet", have_rsv ? "" : "; no reservation recorded") < 0)
 		rep->text = NULL;
 done:
 	unlink(fcpath);
@@ -283,5 +284,5 @@ done:
 void fcm_graph_register(struct tidald *d, struct fc_mod *m)
 {
 	ctl_register(d, "graph", cmd_graph, m,
-		     "demand history, forecast band and reservation as a PNG");
+	             "demand history, forecast band and reservation as a PNG");
 }

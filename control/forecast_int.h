@@ -17,10 +17,10 @@
 #include "forecast.h"
 #include "tidald.h"
 
-#define FCM_NAME_MAX 80             /* series names (as the history module's) */
-#define FCM_WINDOW_S (35 * 86400)   /* history read for each forecast */
+#define FCM_NAME_MAX      80           /* series names (as the history module's) */
+#define FCM_WINDOW_S      (35 * 86400) /* history read for each forecast */
 #define FCM_MAX_RT_EVENTS 1000
-#define FCM_MAX_EVENT_S (366 * 86400)
+#define FCM_MAX_EVENT_S   (366 * 86400)
 
 extern const struct tidald_module_ops tidald_forecast_module;
 
@@ -29,8 +29,8 @@ extern const struct tidald_module_ops tidald_forecast_module;
 struct rt_event {
 	char name[CFG_NAME_MAX];
 	int64_t start_s, end_s;
-	double multiplier;            /* > 0, or 0 = learn from past occurrences */
-	char (*apps)[FCM_NAME_MAX];   /* series it applies to; none = every app */
+	double multiplier;          /* > 0, or 0 = learn from past occurrences */
+	char (*apps)[FCM_NAME_MAX]; /* series it applies to; none = every app */
 	size_t n_apps;
 	int64_t added_s;
 };
@@ -49,18 +49,17 @@ int rtev_save(const struct rt_events *e);
 void rtev_free(struct rt_events *e);
 void rtev_clear(struct rt_event *ev);
 /* Does an event with these apps apply to the series? (no apps: every configured app) */
-bool fcm_event_applies(char (*apps)[FCM_NAME_MAX], size_t n_apps, const char *series,
-		       bool is_app);
+bool fcm_event_applies(char (*apps)[FCM_NAME_MAX], size_t n_apps, const char *series, bool is_app);
 bool fcm_cfg_event_applies(const struct cfg_event *ev, const char *series, bool is_app);
 
 /* ---- results ------------------------------------------------------------------------- */
 
 enum fce_state {
 	FCE_OK = 0,
-	FCE_NO_HISTORY,   /* no archive yet */
-	FCE_TOO_SHORT,    /* too little history for the seasons (not an error) */
-	FCE_STALE,        /* the last value is older than the horizon */
-	FCE_FAILED,       /* the engine or the archive failed; why says how */
+	FCE_NO_HISTORY, /* no archive yet */
+	FCE_TOO_SHORT,  /* too little history for the seasons (not an error) */
+	FCE_STALE,      /* the last value is older than the horizon */
+	FCE_FAILED,     /* the engine or the archive failed; why says how */
 	FCE_N_STATES
 };
 
@@ -70,8 +69,8 @@ const char *fce_state_name(enum fce_state s);
 struct fc_entry {
 	char series[FCM_NAME_MAX];
 	bool is_app;
-	enum fce_state state;   /* outcome of the latest attempt */
-	char why[320];          /* what the latest attempt said when not FCE_OK */
+	enum fce_state state; /* outcome of the latest attempt */
+	char why[320];        /* what the latest attempt said when not FCE_OK */
 	unsigned attempt_round;
 	/* the forecast (when has): from the latest round that produced one */
 	bool has;
@@ -79,9 +78,9 @@ struct fc_entry {
 	int64_t computed_s;
 	struct demand_forecast df;
 	double *levels, *point, *q;
-	struct fc_result *res;  /* model, candidates, adjustments */
-	size_t hist_n;          /* buckets of history used */
-	int64_t hist_first_s;   /* start of the first of them */
+	struct fc_result *res; /* model, candidates, adjustments */
+	size_t hist_n;         /* buckets of history used */
+	int64_t hist_first_s;  /* start of the first of them */
 	unsigned periods[FC_MAX_PERIODS];
 	size_t n_periods;
 };
@@ -93,19 +92,19 @@ void fc_entry_free(struct fc_entry *e);
 struct fc_job {
 	char series[FCM_NAME_MAX];
 	bool is_app;
-	int64_t last_s;            /* time of the series' last value, -1 = none */
-	struct fc_event *events;   /* names point into ev_names */
+	int64_t last_s;          /* time of the series' last value, -1 = none */
+	struct fc_event *events; /* names point into ev_names */
 	char (*ev_names)[CFG_NAME_MAX];
 	size_t n_events;
-	struct fc_entry *out;      /* made by the worker */
+	struct fc_entry *out; /* made by the worker */
 };
 
 struct fc_round {
 	struct tidald *d;
 	unsigned id;
 	int64_t now_s;
-	int64_t step_s;             /* [forecast] bucket */
-	size_t horizon;             /* steps */
+	int64_t step_s; /* [forecast] bucket */
+	size_t horizon; /* steps */
 	bool allow_long;
 	double levels[FC_MAX_QUANTILES];
 	size_t n_levels;
@@ -115,7 +114,7 @@ struct fc_round {
 	struct fc_job *jobs;
 	size_t n_jobs;
 	atomic_bool *cancel;
-	double wall_s, cpu_s;      /* measured by the worker */
+	double wall_s, cpu_s; /* measured by the worker */
 };
 
 /* forecast_run.c: make job->out from the history (runs in the worker thread). */

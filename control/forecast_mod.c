@@ -42,8 +42,8 @@ struct fc_mod {
 	bool running, pending;
 	atomic_bool cancel;
 	struct fc_round *cur;
-	unsigned last_id;   /* id of the latest round started */
-	unsigned done;      /* rounds finished */
+	unsigned last_id; /* id of the latest round started */
+	unsigned done;    /* rounds finished */
 	struct fc_entry **ent;
 	size_t n_ent;
 	unsigned long rounds[3]; /* ok, skipped, failed */
@@ -211,13 +211,12 @@ static void round_free(struct fc_round *r)
 	free(r);
 }
 
-static void add_event(struct fc_job *j, const char *name, int64_t start, int64_t end,
-		      double mult)
+static void add_event(struct fc_job *j, const char *name, int64_t start, int64_t end, double mult)
 {
 	size_t k = j->n_events++;
 	snprintf(j->ev_names[k], CFG_NAME_MAX, "%s", name);
 	j->events[k] = (struct fc_event){
-		.name = j->ev_names[k], .start = start, .end = end, .multiplier = mult};
+	        .name = j->ev_names[k], .start = start, .end = end, .multiplier = mult};
 }
 
 static int job_events(struct fc_mod *m, const struct tidal_cfg *cfg, struct fc_job *j)
@@ -341,7 +340,7 @@ static int round_start(struct fc_mod *m)
 		round_free(r);
 		m->rounds[RND_FAILED]++;
 		log_err("forecast: cannot start the worker thread: %s; the previous forecasts stay",
-			strerror(rc));
+		        strerror(rc));
 		return -rc;
 	}
 	m->running = true;
@@ -379,7 +378,7 @@ static void round_install(struct fc_mod *m, struct fc_round *r)
 		free(upd);
 		m->rounds[RND_FAILED]++;
 		log_err("forecast: out of memory installing round %u; the previous forecasts stay",
-			r->id);
+		        r->id);
 		return;
 	}
 	for (size_t i = 0; i < r->n_jobs; i++) {
@@ -403,7 +402,7 @@ static void round_install(struct fc_mod *m, struct fc_round *r)
 			log_info("forecast: %s: %s", e->series, e->why);
 		else if (e->state == FCE_OK && old && old->state != FCE_OK)
 			log_info("forecast: %s: %s (model %s)", e->series,
-				 old->has ? "forecast again" : "first forecast", e->df.model);
+			         old->has ? "forecast again" : "first forecast", e->df.model);
 		count[e->state]++;
 		if (e->state == FCE_OK)
 			upd[n_upd++] = &e->df;
@@ -420,9 +419,9 @@ static void round_install(struct fc_mod *m, struct fc_round *r)
 	m->last_cpu_s = r->cpu_s;
 	m->last_round_s = r->now_s;
 	log_info("forecast: round %u: %zu series forecast, %zu too short, %zu without history, "
-		 "%zu stale, %zu failed in %.2f s (%.2f s CPU)",
-		 r->id, count[FCE_OK], count[FCE_TOO_SHORT], count[FCE_NO_HISTORY],
-		 count[FCE_STALE], count[FCE_FAILED], r->wall_s, r->cpu_s);
+	         "%zu stale, %zu failed in %.2f s (%.2f s CPU)",
+	         r->id, count[FCE_OK], count[FCE_TOO_SHORT], count[FCE_NO_HISTORY],
+	         count[FCE_STALE], count[FCE_FAILED], r->wall_s, r->cpu_s);
 	struct demand_update u = {.at_s = r->now_s, .n = n_upd, .forecasts = upd};
 	tidald_emit(m->d, TIDALD_EV_FORECAST_UPDATED, &u);
 	free(upd);
@@ -487,8 +486,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (m->running) {
 		m->rounds[RND_SKIPPED]++;
 		log_warn("forecast: round %u is still running when the next is due; skipping "
-			 "this one (a longer [forecast] period or fewer series would help)",
-			 m->last_id);
+		         "this one (a longer [forecast] period or fewer series would help)",
+		         m->last_id);
 	} else {
 		round_start(m);
 	}
@@ -564,7 +563,7 @@ static int fc_start(struct tidald *d, void **state)
 	char per[32];
 	cfg_fmt_duration(m->period_ms, per, sizeof(per));
 	log_info("forecast: every %s; %zu runtime events from %s", per, m->events.n,
-		 m->events.path);
+	         m->events.path);
 	return 0;
 }
 
@@ -582,7 +581,7 @@ static int fc_reload(struct tidald *d, void *state, const struct tidal_cfg *old)
 }
 
 static void metric_horizons(struct metrics_writer *w, const char *family_label,
-			    const struct fc_entry *e, const struct tidal_cfg *cfg)
+                            const struct fc_entry *e, const struct tidal_cfg *cfg)
 {
 	const struct demand_forecast *f = &e->df;
 	int64_t full = (int64_t)f->h * (int64_t)f->step_s;
@@ -600,7 +599,7 @@ static void metric_horizons(struct metrics_writer *w, const char *family_label,
 			double lv = cfg->forecast.quantiles[j];
 			snprintf(ql, sizeof(ql), "%g", lv);
 			metrics_sample(w, demand_quantile(f, s, lv), family_label, e->series,
-				       "quantile", ql, "horizon", hl, NULL);
+			               "quantile", ql, "horizon", hl, NULL);
 		}
 	}
 }
@@ -611,39 +610,39 @@ static void fc_metrics(struct tidald *d, void *state, struct metrics_writer *w)
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	/* untyped: promtool reserves the quantile label for summaries (metrics.h) */
 	metrics_family(w, "tidal_forecast_demand_bps", METRICS_UNTYPED,
-		       "forecast demand of an app's class in bits per second (a gauge), by "
-		       "quantile and time ahead of the forecast's origin");
+	               "forecast demand of an app's class in bits per second (a gauge), by "
+	               "quantile and time ahead of the forecast's origin");
 	for (size_t i = 0; i < m->n_ent; i++)
 		if (m->ent[i]->has && m->ent[i]->is_app)
 			metric_horizons(w, "class", m->ent[i], cfg);
 	metrics_family(w, "tidal_forecast_demand", METRICS_UNTYPED,
-		       "forecast of a pool or external series in its own unit (vcpu, bytes, "
-		       "...; a gauge), by quantile and time ahead of the forecast's origin");
+	               "forecast of a pool or external series in its own unit (vcpu, bytes, "
+	               "...; a gauge), by quantile and time ahead of the forecast's origin");
 	for (size_t i = 0; i < m->n_ent; i++)
 		if (m->ent[i]->has && !m->ent[i]->is_app)
 			metric_horizons(w, "series", m->ent[i], cfg);
 	metrics_family(w, "tidal_forecast_rounds_total", METRICS_COUNTER,
-		       "forecast rounds by result (skipped: due while the previous one ran)");
+	               "forecast rounds by result (skipped: due while the previous one ran)");
 	metrics_sample(w, (double)m->rounds[RND_OK], "result", "ok", NULL);
 	metrics_sample(w, (double)m->rounds[RND_SKIPPED], "result", "skipped", NULL);
 	metrics_sample(w, (double)m->rounds[RND_FAILED], "result", "failed", NULL);
 	metrics_family(w, "tidal_forecast_seconds", METRICS_GAUGE,
-		       "wall-clock seconds the last forecast round took");
+	               "wall-clock seconds the last forecast round took");
 	metrics_sample(w, m->last_wall_s, NULL);
 	metrics_family(w, "tidal_forecast_cpu_seconds", METRICS_GAUGE,
-		       "CPU seconds the last forecast round used");
+	               "CPU seconds the last forecast round used");
 	metrics_sample(w, m->last_cpu_s, NULL);
 	metrics_family(w, "tidal_forecast_last_round_timestamp_seconds", METRICS_GAUGE,
-		       "when the last forecast round started, seconds since the epoch (0: none)");
+	               "when the last forecast round started, seconds since the epoch (0: none)");
 	metrics_sample(w, (double)m->last_round_s, NULL);
 	size_t count[FCE_N_STATES] = {0};
 	for (size_t i = 0; i < m->n_ent; i++)
 		count[m->ent[i]->state]++;
 	metrics_family(w, "tidal_forecast_series", METRICS_GAUGE,
-		       "series by the outcome of their last forecast attempt");
+	               "series by the outcome of their last forecast attempt");
 	for (int s = 0; s < FCE_N_STATES; s++)
 		metrics_sample(w, (double)count[s], "state", fce_state_name((enum fce_state)s),
-			       NULL);
+		               NULL);
 }
 
 static void fc_status(struct tidald *d, void *state, json_t *status)
@@ -657,17 +656,17 @@ static void fc_status(struct tidald *d, void *state, json_t *status)
 	if (m->last_round_s)
 		cfg_fmt_time(m->last_round_s, last, sizeof(last));
 	json_object_set_new(status, "forecast",
-			    json_pack("{s:I,s:b,s:s?,s:I,s:I}", "rounds", (json_int_t)m->done,
-				      "running", m->running, "last_round",
-				      m->last_round_s ? last : NULL, "series_forecast",
-				      (json_int_t)has, "runtime_events", (json_int_t)m->events.n));
+	                    json_pack("{s:I,s:b,s:s?,s:I,s:I}", "rounds", (json_int_t)m->done,
+	                              "running", m->running, "last_round",
+	                              m->last_round_s ? last : NULL, "series_forecast",
+	                              (json_int_t)has, "runtime_events", (json_int_t)m->events.n));
 }
 
 const struct tidald_module_ops tidald_forecast_module = {
-	.name = "forecast",
-	.start = fc_start,
-	.reload = fc_reload,
-	.stop = fc_stop,
-	.metrics = fc_metrics,
-	.status = fc_status,
+        .name = "forecast",
+        .start = fc_start,
+        .reload = fc_reload,
+        .stop = fc_stop,
+        .metrics = fc_metrics,
+        .status = fc_status,
 };

@@ -24,7 +24,7 @@
 const char *fce_state_name(enum fce_state s)
 {
 	static const char *const names[FCE_N_STATES] = {"ok", "no_history", "too_short", "stale",
-							"failed"};
+	                                                "failed"};
 	return (unsigned)s < FCE_N_STATES ? names[s] : "?";
 }
 
@@ -87,7 +87,7 @@ static int resample(double **v, size_t *n, int64_t *first, int64_t from, int64_t
 }
 
 static void set_state(struct fc_entry *e, enum fce_state st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void set_state(struct fc_entry *e, enum fce_state st, const char *fmt, ...)
 {
 	va_list ap;
@@ -98,8 +98,7 @@ static void set_state(struct fc_entry *e, enum fce_state st, const char *fmt, ..
 }
 
 /* Copy the engine's result into the entry's demand_forecast view. */
-static int fill_forecast(struct fc_entry *e, struct fc_result *res, int64_t origin,
-			 int64_t step)
+static int fill_forecast(struct fc_entry *e, struct fc_result *res, int64_t origin, int64_t step)
 {
 	size_t h = res->horizon, nl = res->n_quantiles;
 	e->levels = malloc(nl * sizeof(double));
@@ -149,8 +148,9 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 	const int64_t step = r->step_s;
 	char a[32], b[32], c[32];
 	if (job->last_s <= 0) {
-		set_state(e, FCE_NO_HISTORY, "it has no history (the collector records apps as "
-					     "traffic flows; other series come from tidalctl ingest)");
+		set_state(e, FCE_NO_HISTORY,
+		          "it has no history (the collector records apps as "
+		          "traffic flows; other series come from tidalctl ingest)");
 		return;
 	}
 	int64_t last = job->last_s < r->now_s ? job->last_s : r->now_s;
@@ -159,9 +159,9 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 		cfg_fmt_time(job->last_s, a, sizeof(a));
 		fmt_dur((int64_t)r->horizon * step, b, sizeof(b));
 		set_state(e, FCE_STALE,
-			  "its last value is from %s, more than the horizon (%s) ago; forecasts "
-			  "resume when values arrive",
-			  a, b);
+		          "its last value is from %s, more than the horizon (%s) ago; forecasts "
+		          "resume when values arrive",
+		          a, b);
 		return;
 	}
 
@@ -169,13 +169,14 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 	size_t n = 0;
 	int64_t first = 0, got_step = 0;
 	int rc = demand_history(r->d, job->series, to - FCM_WINDOW_S, to, step, &v, &n, &first,
-				&got_step);
+	                        &got_step);
 	if (rc == -ENOENT) {
 		set_state(e, FCE_NO_HISTORY, "it has no history archive");
 		return;
 	}
 	if (rc < 0) {
-		set_state(e, FCE_FAILED, "cannot read its history (%s); see the log", strerror(-rc));
+		set_state(e, FCE_FAILED, "cannot read its history (%s); see the log",
+		          strerror(-rc));
 		return;
 	}
 	if (got_step != step && n) {
@@ -185,9 +186,9 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 			fmt_dur(got_step, a, sizeof(a));
 			fmt_dur(step, b, sizeof(b));
 			set_state(e, FCE_FAILED,
-				  "its archive holds %s values, coarser than the %s bucket "
-				  "(the bucket changed after the archive was made?)",
-				  a, b);
+			          "its archive holds %s values, coarser than the %s bucket "
+			          "(the bucket changed after the archive was made?)",
+			          a, b);
 			rc = -EINVAL;
 		}
 		if (rc < 0) {
@@ -209,9 +210,9 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 		fmt_dur((int64_t)need * step, b, sizeof(b));
 		fmt_dur(r->n_seasons ? (int64_t)r->seasons[0] * step : 24 * step, c, sizeof(c));
 		set_state(e, FCE_TOO_SHORT,
-			  "too little history: %s of the %s needed (two cycles of the shortest "
-			  "season, %s)",
-			  a, b, c);
+		          "too little history: %s of the %s needed (two cycles of the shortest "
+		          "season, %s)",
+		          a, b, c);
 		free(v);
 		return;
 	}
@@ -237,7 +238,7 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 	free(v);
 	if (rc < 0) {
 		set_state(e, FCE_FAILED, "its history was refused by the engine (%s); see the log",
-			  strerror(-rc));
+		          strerror(-rc));
 		return;
 	}
 	struct fc_params p;
@@ -256,8 +257,8 @@ void fcm_run_job(const struct fc_round *r, struct fc_job *job)
 	if (rc == -EDOM) {
 		fmt_dur((int64_t)len * step, a, sizeof(a));
 		set_state(e, FCE_TOO_SHORT,
-			  "too little history for every model asked for (%s, models %s)", a,
-			  r->models);
+		          "too little history for every model asked for (%s, models %s)", a,
+		          r->models);
 		return;
 	}
 	if (rc < 0) {

@@ -473,7 +473,8 @@ static int ingest_locked(struct history *h, const char *name, const char *path,
 		 * overwritten. Rebuild into a new file, then rename it over the old. */
 		int64_t known_from = 0, res = 0;
 		rrd_clear_error();
-		if (rrd_first_r(path, 0) <= 0 || first_known(h, path, last, &known_from, &res) < 0) {
+		if (rrd_first_r(path, 0) <= 0 ||
+		    first_known(h, path, last, &known_from, &res) < 0) {
 			snprintf(err, errlen, "cannot read the archive of %s: %s", name,
 				 rrd_error_text());
 			return -EIO;
