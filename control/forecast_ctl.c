@@ -42,7 +42,7 @@ static json_t *candidates_json(const struct fc_result *res, FILE *text)
 {
 	json_t *a = json_array();
 	fprintf(text,
-	        "\ncandidates (rolling-origin cross-validation, lower score is better):"
+	        "\ncandidates (rolling-origin cross-validation, lower score is better; * = used):"
 	        "\n  %-34s %8s %8s %8s %8s %8s %9s",
 	        "model", "MASE", "sMAPE", "MSIS", "cover95", "score", "seconds");
 	for (size_t i = 0; i < res->n_candidates; i++) {

@@ -108,10 +108,16 @@ static int fill_forecast(struct fc_entry *e, struct fc_result *res, int64_t orig
 		return -ENOMEM;
 	memcpy(e->levels, res->levels, nl * sizeof(double));
 	memcpy(e->q, res->q, h * nl * sizeof(double));
+	/* Rates and pool use are never negative: the lower quantiles of a wide interval may be
+	 * (the engine knows no units), so they are cut at 0, which keeps them monotone. */
+	if (e->is_app || strncmp(e->series, "pool.", 5) == 0)
+		for (size_t i = 0; i < h * nl; i++)
+			if (e->q[i] < 0)
+				e->q[i] = 0;
 	/* demand.h: the point forecast is the median when 0.5 is a level */
 	int med = fc_result_level(res, 0.5);
 	for (size_t s = 0; s < h; s++)
-		e->point[s] = med >= 0 ? res->q[s * nl + (size_t)med] : res->point[s];
+		e->point[s] = med >= 0 ? e->q[s * nl + (size_t)med] : res->point[s];
 	double fmax = res->n_adjustments ? 0 : 1;
 	for (size_t i = 0; i < res->n_adjustments; i++)
 		if (res->adj[i].multiplier > fmax)

@@ -68,7 +68,8 @@ assert d["history"]["buckets"] == 504, d["history"]
 assert d["history"]["periods"] == [24, 168], d["history"]["periods"]
 assert d["model"] and d["state"] == "ok"
 assert isinstance(d["calibrated"], bool)
-assert sum(c["selected"] for c in d["candidates"]) == 1, d["candidates"]
+# the model chosen is a selected candidate (a combination also marks its members)
+assert d["model"] in [c["model"] for c in d["candidates"] if c["selected"]], d["candidates"]
 assert len(d["candidates"]) >= 2
 for c in d["candidates"]:
     assert c["status"] != "ok" or c["cv_mase"] > 0, c
@@ -88,7 +89,7 @@ week = statistics.mean(hist[-168:])
 fc = statistics.mean(s["point"] for s in d["steps"])
 assert 0.5 * week < fc < 2 * week, (fc, week)
 assert max(s["q0.99"] for s in d["steps"]) < 5 * max(hist), "q0.99 far above anything seen"
-assert min(s["q0.05"] for s in d["steps"]) > -0.5 * week, "q0.05 far below zero"
+assert min(s["q0.05"] for s in d["steps"]) >= 0, "a rate forecast below zero"
 PY
 	expect_rc 1 ctl show forecast ext.short
 	grep -q "too little history: 30h of the 48h needed (two cycles of the shortest season, 24h)" \
