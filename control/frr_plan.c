@@ -24,18 +24,6 @@ static const char *af_mode[FRR_AF_N] = {"address-family ipv4 unicast",
                                         "address-family ipv6 unicast"};
 static const char *af_clear[FRR_AF_N] = {"ipv4 unicast", "ipv6 unicast"};
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void frr_plan_free(struct frr_plan *p)
 {
@@ -112,7 +100,7 @@ static void emit(struct planner *pl, const char *l1, const char *l2, const char 
 	n = vsnprintf(c->text, sizeof(c->text), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(c->text)) {
-		errf(pl->err, pl->errlen, "command too long for vtysh: %.80s...", c->text);
+		frr_errf(pl->err, pl->errlen, "command too long for vtysh: %.80s...", c->text);
 		pl->rc = -E2BIG;
 	}
 }
@@ -494,7 +482,7 @@ int frr_plan_diff(const struct frr_state *cur, const struct frr_state *tgt, stru
 	free(pl.touched);
 	if (pl.rc) {
 		if (pl.rc == -ENOMEM)
-			errf(err, errlen, "out of memory while planning FRR commands");
+			frr_errf(err, errlen, "out of memory while planning FRR commands");
 		frr_plan_free(p);
 	}
 	return pl.rc;

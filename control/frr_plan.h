@@ -193,4 +193,8 @@ int frr_plan_render(const struct frr_plan *p, struct frr_lines *out);
 long frr_echo_scan(const struct frr_lines *l, const char *output, size_t *n_echoed, char *msg,
                    size_t msglen);
 
+/* Format a message into err (when err and errlen are set): the error out-parameter
+ * convention of the frr_* pure functions. */
+void frr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

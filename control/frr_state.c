@@ -8,6 +8,7 @@
  * from control/frr.c, the one file that talks to FRR.
  */
 #include "frr_plan.h"
+#include "hex.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,9 +41,7 @@ void frr_vec_remove(void *base, size_t *n, size_t size, size_t i)
 	(*n)--;
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
+void frr_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -221,15 +220,10 @@ struct frr_plist *frr_state_plist(const struct frr_state *st, const char *name, 
 
 void frr_plist_name(const uint8_t id[PROV_LEASE_ID_LEN], char buf[FRR_NAME_MAX])
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t o = strlen(FRR_PLIST_PREFIX);
 
 	memcpy(buf, FRR_PLIST_PREFIX, o);
-	for (size_t i = 0; i < PROV_LEASE_ID_LEN; i++) {
-		buf[o++] = hex[id[i] >> 4];
-		buf[o++] = hex[id[i] & 15];
-	}
-	buf[o] = '\0';
+	hex_fmt(id, PROV_LEASE_ID_LEN, buf + o);
 }
 
 void frr_rmap_name(const char *via, char buf[FRR_NAME_MAX])
@@ -260,12 +254,12 @@ static json_t *load(const char *json, const char *what, char *err, size_t errlen
 	json_t *root = json_loads(json, 0, &je);
 
 	if (!root) {
-		errf(err, errlen, "%s: not JSON (line %d: %s): %.120s", what, je.line, je.text,
+		frr_errf(err, errlen, "%s: not JSON (line %d: %s): %.120s", what, je.line, je.text,
 		     json);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
-		errf(err, errlen, "%s: expected a JSON object", what);
+		frr_errf(err, errlen, "%s: expected a JSON object", what);
 		json_decref(root);
 		return NULL;
 	}
@@ -308,7 +302,7 @@ int frr_state_parse_plists(struct frr_state *st, enum frr_af af, const char *jso
 		if (!frr_is_tidal_name(name))
 			continue;
 		if (strlen(name) >= FRR_NAME_MAX || !json_is_array(entries)) {
-			errf(err, errlen, "%s: prefix-list %.80s: unexpected form", what, name);
+			frr_errf(err, errlen, "%s: prefix-list %.80s: unexpected form", what, name);
 			rc = -EINVAL;
 			break;
 		}
@@ -387,7 +381,7 @@ int frr_state_parse_rmaps(struct frr_state *st, const char *json, char *err, siz
 		if (!frr_is_tidal_name(name))
 			continue;
 		if (strlen(name) >= FRR_NAME_MAX || !json_is_array(rules)) {
-			errf(err, errlen, "show route-map json: route-map %.80s: unexpected form",
+			frr_errf(err, errlen, "show route-map json: route-map %.80s: unexpected form",
 			     name);
 			rc = -EINVAL;
 			break;
@@ -446,7 +440,7 @@ int frr_state_parse_nbrs(struct frr_state *st, const char *json, char *err, size
 		if (!json_is_object(n))
 			continue; /* e.g. "bgpNoSuchNeighbor": true */
 		if (strlen(addr) >= FRR_NAME_MAX) {
-			errf(err, errlen, "show bgp neighbors json: neighbor name too long: %.80s",
+			frr_errf(err, errlen, "show bgp neighbors json: neighbor name too long: %.80s",
 			     addr);
 			rc = -EINVAL;
 			break;

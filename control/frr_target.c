@@ -34,18 +34,6 @@
 
 #define CATCHALL_DESC "tidal: everything else unchanged"
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *af_ip[FRR_AF_N] = {"ip", "ipv6"};
 static const char *af_name[FRR_AF_N] = {"ipv4 unicast", "ipv6 unicast"};
@@ -224,7 +212,7 @@ static int lease_prefixes(const struct prov_lease *l, enum frr_af want, char (**
 		bool dup = false;
 
 		if (prefix_text(&l->prefixes[i], txt, &af) < 0) {
-			errf(err, errlen,
+			frr_errf(err, errlen,
 			     "lease prefix %zu is malformed (family, length, or host "
 			     "bits set)",
 			     i + 1);
@@ -292,7 +280,7 @@ static int target_entry(struct frr_rmap *m, const struct prov_lease *l, const ch
 		uint32_t seq = free_seq(m);
 
 		if (!seq) {
-			errf(err, errlen, "route-map %s is full (no free sequence number below %u)",
+			frr_errf(err, errlen, "route-map %s is full (no free sequence number below %u)",
 			     m->name, FRR_CATCHALL_SEQ);
 			return -ENOSPC;
 		}
@@ -319,28 +307,28 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 
 	prov_lease_id_fmt(l->id, idtxt);
 	if (!valid_region(l->via) || !valid_region(l->peer)) {
-		errf(err, errlen,
+		frr_errf(err, errlen,
 		     "lease %s: region names must be 1-%d letters, digits or '-' "
 		     "(peer '%.70s', via '%.70s')",
 		     idtxt, CFG_NAME_MAX - 1, l->peer, l->via);
 		return -EINVAL;
 	}
 	if (frr_canon_addr(l->via_address, addr) < 0) {
-		errf(err, errlen,
+		frr_errf(err, errlen,
 		     "lease %s: neighbor address of region %s is not an IP "
 		     "address: '%.60s'",
 		     idtxt, l->via, l->via_address);
 		return -EINVAL;
 	}
 	if (!l->n_prefixes || !l->prefixes) {
-		errf(err, errlen, "lease %s has no prefixes to steer", idtxt);
+		frr_errf(err, errlen, "lease %s has no prefixes to steer", idtxt);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < l->n_prefixes; i++) {
 		enum frr_af af;
 
 		if (prefix_text(&l->prefixes[i], txt, &af) < 0) {
-			errf(err, errlen,
+			frr_errf(err, errlen,
 			     "lease %s: prefix %zu is malformed (family, length, or "
 			     "host bits set)",
 			     idtxt, i + 1);
@@ -366,7 +354,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 
 	prov_lease_id_fmt(l->id, idtxt);
 	if (!st->asn) {
-		errf(err, errlen,
+		frr_errf(err, errlen,
 		     "bgpd has no `router bgp` instance: tidal adds neighbors and "
 		     "policy to it but never creates it");
 		return -ENOENT;
@@ -388,7 +376,7 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 		if (!npfx[af])
 			continue;
 		if (!nb->active[af] && !frr_nbr_is_tidal(nb)) {
-			errf(err, errlen,
+			frr_errf(err, errlen,
 			     "neighbor %s (region %s) is not activated for %s in "
 			     "FRR; tidal does not change operator neighbors: activate "
 			     "it, or steer lease %s another way",
@@ -398,13 +386,13 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 		}
 		if (nb->rmap_in[af][0] && strcmp(nb->rmap_in[af], rm)) {
 			if (frr_is_tidal_name(nb->rmap_in[af]))
-				errf(err, errlen,
+				frr_errf(err, errlen,
 				     "neighbor %s already carries tidal's route-map %s "
 				     "for %s, not %s: two regions name one neighbor "
 				     "address",
 				     addr, nb->rmap_in[af], af_name[af], rm);
 			else
-				errf(err, errlen,
+				frr_errf(err, errlen,
 				     "neighbor %s (region %s) has the operator's "
 				     "inbound route-map '%s' for %s; tidal never replaces "
 				     "operator policy: remove it or move it elsewhere to "
