@@ -90,7 +90,8 @@ static void check_control(struct cfg_ld *ld)
 	struct cfg_control *ctl = &c->control;
 	struct cfg_peering *p = &c->peering;
 
-	if (c->dataplane.backend == CFG_BACKEND_DPDK && !strcmp(ctl->socket, c->dataplane.dpdk_socket))
+	if (c->dataplane.backend == CFG_BACKEND_DPDK &&
+	    !strcmp(ctl->socket, c->dataplane.dpdk_socket))
 		err_key(ld, ctl, "control", "socket",
 			"the control socket and [dataplane] dpdk_socket are the same path");
 	if (p->enabled && ctl->metrics_listen.port && cfg_key_ok(ld, p, "listen") &&
@@ -158,7 +159,8 @@ static void check_links(struct cfg_ld *ld)
 		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(c->links[j].interface, l->interface)) {
 				err_key(ld, l, sec, "interface",
-					"interface %s is already the interface of [link.%s] (line %u)",
+					"interface %s is already the interface of [link.%s] "
+					"(line %u)",
 					l->interface, c->links[j].name,
 					cfg_key_line(ld, &c->links[j], "interface"));
 				break;
@@ -172,8 +174,8 @@ static void check_links(struct cfg_ld *ld)
 					break;
 			if (k == dp->n_interfaces)
 				err_key(ld, l, sec, "interface",
-					"%s is not in [dataplane] interfaces, so the link's traffic "
-					"would not be counted",
+					"%s is not in [dataplane] interfaces, so the link's "
+					"traffic would not be counted",
 					l->interface);
 		}
 	}
@@ -215,12 +217,14 @@ static void check_peers(struct cfg_ld *ld)
 		cfg_fmt_hostport(&p->address, hp, sizeof(hp));
 		if (p->address.port == 0)
 			err_key(ld, p, sec, "address",
-				"port 0: give the port the peer listens on (7179 is the usual one)");
+				"port 0: give the port the peer listens on (7179 is the usual "
+				"one)");
 		else if (is_wildcard(p->address.host))
 			err_key(ld, p, sec, "address",
 				"%s is a listening wildcard, not an address to connect to",
 				p->address.host);
-		else if (c->peering.enabled && !strcasecmp(p->address.host, c->peering.listen.host) &&
+		else if (c->peering.enabled &&
+			 !strcasecmp(p->address.host, c->peering.listen.host) &&
 			 p->address.port == c->peering.listen.port)
 			err_key(ld, p, sec, "address",
 				"%s is this region's own [peering] listen address", hp);
@@ -229,8 +233,8 @@ static void check_peers(struct cfg_ld *ld)
 			if (!strcasecmp(q->address.host, p->address.host) &&
 			    q->address.port == p->address.port) {
 				err_key(ld, p, sec, "address",
-					"%s is also the address of [peer.%s] (line %u)", hp, q->name,
-					cfg_key_line(ld, q, "address"));
+					"%s is also the address of [peer.%s] (line %u)", hp,
+					q->name, cfg_key_line(ld, q, "address"));
 				break;
 			}
 		}
@@ -291,10 +295,16 @@ static void check_apps(struct cfg_ld *ld)
 			for (k = 0; k < f->n_quantiles; k++)
 				if (f->quantiles[k] == p->slo_quantile)
 					break;
-			if (k == f->n_quantiles)
+			if (k == f->n_quantiles && cfg_key_line(ld, p, "slo_quantile") !=
+							   cfg_key_line(ld, p, NULL))
 				err_key(ld, p, sec, "slo_quantile",
 					"%s is not among [forecast] quantiles (%s); add it there",
 					units_fmt_double(p->slo_quantile, a, sizeof(a)), list);
+			else if (k == f->n_quantiles)
+				err_key(ld, p, sec, "slo_quantile",
+					"the default slo_quantile %s is not among [forecast] "
+					"quantiles (%s); set slo_quantile or add %s there",
+					a, list, units_fmt_double(p->slo_quantile, a, sizeof(a)));
 		}
 		if (p->peer[0] && cfg_key_ok(ld, p, "peer") && !cfg_find_peer(c, p->peer)) {
 			const char *s = suggest_name(p->peer, c->peers, c->n_peers,
@@ -344,18 +354,20 @@ static void check_events(struct cfg_ld *ld)
 	for (size_t i = 0; i < c->n_events; i++) {
 		struct cfg_event *e = &c->events[i];
 		secname(sec, sizeof(sec), "event", e->name);
-		if (cfg_key_ok(ld, e, "start") && cfg_key_ok(ld, e, "end") && e->end_s <= e->start_s)
+		if (cfg_key_ok(ld, e, "start") && cfg_key_ok(ld, e, "end") &&
+		    e->end_s <= e->start_s)
 			err_key(ld, e, sec, "end", "end %s is not after start %s",
 				cfg_fmt_time(e->end_s, a, sizeof(a)),
 				cfg_fmt_time(e->start_s, b, sizeof(b)));
 		for (size_t k = 0; k < e->n_apps; k++) {
 			if (cfg_find_app(c, e->apps[k]))
 				continue;
-			const char *s = suggest_name(e->apps[k], c->apps, c->n_apps,
-						     sizeof(*c->apps), offsetof(struct cfg_app, name));
+			const char *s =
+				suggest_name(e->apps[k], c->apps, c->n_apps, sizeof(*c->apps),
+					     offsetof(struct cfg_app, name));
 			if (s)
-				err_key(ld, e, sec, "apps", "no [app.%s] section; did you mean '%s'?",
-					e->apps[k], s);
+				err_key(ld, e, sec, "apps",
+					"no [app.%s] section; did you mean '%s'?", e->apps[k], s);
 			else
 				err_key(ld, e, sec, "apps", "no [app.%s] section", e->apps[k]);
 		}
@@ -377,6 +389,18 @@ static void check_forecast(struct cfg_ld *ld)
 			cfg_fmt_duration(f->sample_interval_ms, b, sizeof(b)));
 	if (!b_ok || !f->bucket_ms)
 		return;
+	if (cfg_key_ok(ld, f, "period") && f->period_ms < f->bucket_ms) {
+		const struct cfg_inst *in = cfg_inst_of(ld, f);
+		const struct cfg_key *k = in ? cfg_schema_key(in->schema, "period") : NULL;
+		if (k && in->key_line[k - in->schema->keys])
+			err_key(ld, f, "forecast", "period",
+				"period %s is shorter than the bucket (%s): forecasts cannot "
+				"change faster than their buckets fill",
+				cfg_fmt_duration(f->period_ms, a, sizeof(a)),
+				cfg_fmt_duration(f->bucket_ms, b, sizeof(b)));
+		else
+			f->period_ms = f->bucket_ms;
+	}
 	if (cfg_key_ok(ld, f, "horizon")) {
 		if (f->horizon_ms % f->bucket_ms)
 			err_key(ld, f, "forecast", "horizon",

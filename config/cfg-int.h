@@ -96,6 +96,7 @@ const char *cfg_suggest(const char *word, const char *const *cands, size_t n);
 struct cfg_scan_key {
 	char *name; /* lower-cased, as iniparser stores it */
 	unsigned line;
+	bool unreadable; /* on a line iniparser refuses (reported already): no value */
 };
 
 struct cfg_scan_sec {
@@ -106,11 +107,17 @@ struct cfg_scan_sec {
 	size_t n_keys;
 };
 
+/* A line iniparser would refuse, and what it is given to read instead. */
+struct cfg_scan_fix {
+	unsigned line;
+	char *text; /* NULL: the line becomes a comment */
+};
+
 struct cfg_scan {
 	struct cfg_scan_sec *secs;
 	size_t n_secs;
-	unsigned *bad_lines; /* lines iniparser rejects (reported already), ascending */
-	size_t n_bad;
+	struct cfg_scan_fix *fixes; /* ascending by line */
+	size_t n_fixes;
 	bool bom;      /* the file starts with a UTF-8 byte order mark (reported already) */
 	bool sanitize; /* iniparser needs a copy without the bad lines and the BOM */
 	unsigned n_lines;

@@ -25,14 +25,14 @@ static int ini_silent(const char *fmt, ...)
 }
 
 /* iniparser only reads named files: give it a copy of the file in an anonymous memfd with
- * the lines it would refuse commented out, so that one syntax error does not hide every
- * other problem. */
+ * the lines it would refuse repaired or commented out, so that one syntax error does not
+ * hide every other problem. */
 static dictionary *ini_load_clean(const char *path, const struct cfg_scan *sc)
 {
 	FILE *in = fopen(path, "r"), *out = NULL;
 	dictionary *d = NULL;
 	char *line = NULL, fdpath[64];
-	size_t cap = 0, bad = 0;
+	size_t cap = 0, fix = 0;
 	unsigned lineno = 0;
 	ssize_t n;
 	int fd;
@@ -49,10 +49,10 @@ static dictionary *ini_load_clean(const char *path, const struct cfg_scan *sc)
 	}
 	while ((n = getline(&line, &cap, in)) >= 0) {
 		lineno++;
-		while (bad < sc->n_bad && sc->bad_lines[bad] < lineno)
-			bad++;
-		if (bad < sc->n_bad && sc->bad_lines[bad] == lineno)
-			fputs(";\n", out);
+		while (fix < sc->n_fixes && sc->fixes[fix].line < lineno)
+			fix++;
+		if (fix < sc->n_fixes && sc->fixes[fix].line == lineno)
+			fprintf(out, "%s\n", sc->fixes[fix].text ? sc->fixes[fix].text : ";");
 		else if (lineno == 1 && sc->bom && n >= 3)
 			fputs(line + 3, out);
 		else
@@ -102,6 +102,8 @@ static void classify(struct cfg_ld *ld, struct cfg_inst *in, size_t idx)
 	if (sec->name[0] == '\0') {
 		for (size_t i = 0; i < sec->n_keys; i++) {
 			const char *home = NULL;
+			if (sec->keys[i].unreadable)
+				continue;
 			for (size_t j = 0; j < cfg_schema_len && !home; j++)
 				if (cfg_schema_key(&cfg_schema[j], sec->keys[i].name))
 					home = cfg_schema[j].name;
@@ -150,7 +152,7 @@ static void classify(struct cfg_ld *ld, struct cfg_inst *in, size_t idx)
 		const char *raw_obj = sec->raw + (obj - sec->name);
 		const char *prob = cfg_name_problem(raw_obj, buf, sizeof(buf));
 		if (prob) {
-			cfg_err(ld, sec->line, sec->raw, "%s", prob);
+			cfg_err(ld, sec->line, sec->name, "%s", prob);
 			if (cfg_name_problem(obj, buf, sizeof(buf)))
 				return; /* not even its lower-case form is usable */
 		}
@@ -214,6 +216,11 @@ static void unknown_key(struct cfg_ld *ld, const struct cfg_section *s, const ch
 
 	for (size_t i = 0; i < s->n_keys; i++)
 		names[i] = s->keys[i].name;
+	if (s->named && !strcmp(sk->name, "name")) {
+		cfg_err(ld, sk->line, where, "the name comes from the section header: [%s.NAME]",
+			s->name);
+		return;
+	}
 	sug = cfg_suggest(sk->name, names, s->n_keys);
 	if (sug) {
 		cfg_err(ld, sk->line, where, "unknown key; did you mean '%s'?", sug);
@@ -261,6 +268,13 @@ static void load_inst(struct cfg_ld *ld, dictionary *d, struct cfg_inst *in)
 		const struct cfg_key *k = cfg_schema_key(s, sk->name);
 
 		snprintf(where, sizeof(where), "%s.%s", sec->name, sk->name);
+		if (sk->unreadable) {
+			if (k) { /* reported by the scan; no "missing key" on top */
+				in->key_line[k - s->keys] = sk->line;
+				in->key_bad[k - s->keys] = true;
+			}
+			continue;
+		}
 		if (!k) {
 			unknown_key(ld, s, sec->name, sk, where);
 			continue;
@@ -276,7 +290,9 @@ static void load_inst(struct cfg_ld *ld, dictionary *d, struct cfg_inst *in)
 		const struct cfg_key *k = &s->keys[idx];
 
 		snprintf(where, sizeof(where), "%s.%s", sec->name, k->name);
-		if (in->key_line[idx]) {
+		if (in->key_bad[idx]) {
+			continue;
+		} else if (in->key_line[idx]) {
 			snprintf(dkey, sizeof(dkey), "%s:%s", sec->name, k->name);
 			const char *val = iniparser_getstring(d, dkey, NULL);
 			size_t before = ld->n_msgs;
@@ -333,7 +349,8 @@ static int cmp_msg(const void *a, const void *b)
 
 static void hand_over(struct cfg_ld *ld, struct cfg_diag *diag)
 {
-	qsort(ld->msgs, ld->n_msgs, sizeof(*ld->msgs), cmp_msg);
+	if (ld->n_msgs)
+		qsort(ld->msgs, ld->n_msgs, sizeof(*ld->msgs), cmp_msg);
 	if (diag && ld->n_msgs) {
 		char **m = realloc(diag->msgs, (diag->n + ld->n_msgs) * sizeof(*m));
 		if (m) {

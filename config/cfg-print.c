@@ -134,7 +134,8 @@ static bool value_text(const struct cfg_key *k, const void *elem, struct sbuf *b
 		for (size_t i = 0; i < n; i++) {
 			sb_sep(b, i);
 			if (k->type == CT_DURATION_LIST)
-				sb_add(b, cfg_fmt_duration(((const uint64_t *)arr)[i], t, sizeof(t)));
+				sb_add(b, cfg_fmt_duration(((const uint64_t *)arr)[i], t,
+							   sizeof(t)));
 			else if (k->type == CT_QUANTILE_LIST)
 				sb_add(b, units_fmt_double(((const double *)arr)[i], t, sizeof(t)));
 			else if (k->type == CT_NAME_LIST)

@@ -136,7 +136,7 @@ static const struct cfg_key pool_keys[] = {
 	    "only."),
 	KEY(struct cfg_pool, lead_time_ms, "lead_time", CT_DURATION, 0, "10m",
 	    "Time the provisioning hook needs; the allocation controller books that much ahead "
-	    "and a hook still running after it is stopped and counted as failed.",
+	    "and a hook still running after it is stopped and run again later.",
 	    .min = 1 * MS_S, .max = 7 * 24 * MS_H),
 };
 
@@ -147,6 +147,10 @@ static const struct cfg_key forecast_keys[] = {
 	KEY(struct cfg_forecast, bucket_ms, "bucket", CT_DURATION, 0, "5m",
 	    "Forecast step: rates are averaged over buckets of this length. A multiple of "
 	    "`sample_interval`.",
+	    .min = MS_S, .max = 24 * MS_H),
+	KEY(struct cfg_forecast, period_ms, "period", CT_DURATION, 0, "1h",
+	    "How often every series is forecast again; at least `bucket` (a shorter default "
+	    "is raised to `bucket`). `tidalctl forecast run` starts a round at once.",
 	    .min = MS_S, .max = 24 * MS_H),
 	KEY(struct cfg_forecast, horizon_ms, "horizon", CT_DURATION, 0, "72h",
 	    "How far ahead demand is forecast; a multiple of `bucket`. At most 72h unless "
@@ -182,7 +186,7 @@ static const struct cfg_key event_keys[] = {
 	 .type = CT_DOUBLE,
 	 .flags = CK_OPEN | CK_OMIT_ZERO,
 	 .def_doc = "learned",
-	 .doc = "Demand multiplier during the event (above 0, at most 1000). Leave out to "
+	 .doc = "Demand multiplier during the event (above 0 and below 1000). Leave out to "
 		"learn it from past occurrences.",
 	 .off = offsetof(struct cfg_event, multiplier),
 	 .size = sizeof(double),

@@ -248,14 +248,16 @@ static void match_term(struct list_ctx *c, const char *item, void *arg)
 			}
 			if (s)
 				cfg_err(c->ld, c->line, c->where,
-					"'dscp %s': unknown DSCP name; did you mean '%s'?", rest, s);
+					"'dscp %s': unknown DSCP name; did you mean '%s'?", rest,
+					s);
 			else
 				cfg_err(c->ld, c->line, c->where, "'dscp %s': %s", rest, why);
 			return;
 		}
 		for (size_t i = 0; i < m->n_dscp; i++) {
 			if (m->dscp[i] == d) {
-				cfg_err(c->ld, c->line, c->where, "'dscp %s' is listed twice", rest);
+				cfg_err(c->ld, c->line, c->where, "'dscp %s' is listed twice",
+					rest);
 				return;
 			}
 		}
@@ -335,6 +337,13 @@ static void quantile_item(struct list_ctx *c, const char *item, void *arg)
 
 	if (cfg_parse_double(item, -INFINITY, INFINITY, &q, &why) != 0) {
 		cfg_err(c->ld, c->line, c->where, "'%s': %s", item, why);
+		o->bad = true;
+		return;
+	}
+	if (q > 1 && q < 100) {
+		cfg_err(c->ld, c->line, c->where,
+			"'%s': a quantile is strictly between 0 and 1 (%s%% is %g)", item, item,
+			q / 100);
 		o->bad = true;
 		return;
 	}
@@ -532,12 +541,13 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			memcpy(full + dl, val, vl + 1);
 			cfg_clean_path(full);
 		}
-		if (dl + vl >= sizeof(full) || strlen(full) >= k->size) {
+		size_t flen = dl + vl < sizeof(full) ? strlen(full) : dl + vl;
+		if (flen >= k->size) {
 			if (k->size < CFG_PATH_MAX)
 				cfg_err(ld, line, where,
 					"'%s': a UNIX socket path has at most %zu bytes (this one "
 					"has %zu as an absolute path)",
-					val, k->size - 1, strlen(full));
+					val, k->size - 1, flen);
 			else
 				cfg_err(ld, line, where,
 					"'%s': a path has at most %zu bytes (as an absolute path)",
@@ -555,7 +565,16 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			snprintf(b, sizeof(b), "%.0f", k->max);
 			range_err(ld, line, where, val, a, b);
 		} else if (rc) {
-			cfg_err(ld, line, where, "'%s': %s", val, why);
+			unsigned hi, lo;
+			char tail;
+			if (!strcmp(k->name, "asn") &&
+			    sscanf(val, "%5u.%5u%c", &hi, &lo, &tail) == 2 && hi < 65536 &&
+			    lo < 65536)
+				cfg_err(ld, line, where, "'%s': write AS numbers as plain integers "
+							 "(asdot %s is %u)",
+					val, val, hi * 65536 + lo);
+			else
+				cfg_err(ld, line, where, "'%s': %s", val, why);
 		} else if (k->size == sizeof(uint64_t)) {
 			*(uint64_t *)f = v;
 		} else {
@@ -612,6 +631,11 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 			cfg_err(ld, line, where, "'%s': %s", val, why);
 			break;
 		}
+		if (v == 0 && (k->flags & CK_OMIT_ZERO)) {
+			cfg_err(ld, line, where, "'%s': leave %s out to learn it from past data",
+				val, k->name);
+			break;
+		}
 		bool open = k->flags & CK_OPEN;
 		if (open ? !(v > k->min && v < k->max) : !(v >= k->min && v <= k->max)) {
 			cfg_err(ld, line, where, "'%s' is out of range: %s %s and %s %s", val,
@@ -652,7 +676,8 @@ void cfg_parse_value(struct cfg_ld *ld, const struct cfg_key *k, void *elem, con
 		if (!strcasecmp(val, "ebpf") || !strcasecmp(val, "xdp") || !strcasecmp(val, "tc"))
 			s = "bpf";
 		if (s)
-			cfg_err(ld, line, where, "unknown backend '%s'; did you mean '%s'?", val, s);
+			cfg_err(ld, line, where, "unknown backend '%s'; did you mean '%s'?", val,
+				s);
 		else
 			cfg_err(ld, line, where, "unknown backend '%s': expected bpf, dpdk or none",
 				val);

@@ -108,6 +108,7 @@ struct cfg_pool {
 struct cfg_forecast {
 	uint64_t sample_interval_ms; /* default 10s */
 	uint64_t bucket_ms;          /* default 5m */
+	uint64_t period_ms;          /* default 1h (raised to bucket when shorter); >= bucket */
 	uint64_t horizon_ms;         /* default 72h; at most 72h unless allow_long_horizon */
 	bool allow_long_horizon;     /* default false */
 	uint64_t *seasons_ms;        /* default 24h, 168h */
@@ -178,7 +179,8 @@ void cfg_free(struct tidal_cfg *cfg);
 
 /* Write cfg as canonical INI that cfg_load reads back to an equal struct. */
 int cfg_print(const struct tidal_cfg *cfg, FILE *out);
-/* Deep equality (used by the round-trip tests and by reload to skip no-op reloads). */
+/* Deep equality (used by the round-trip tests and by reload to skip no-op reloads). The
+ * path the trees were loaded from is not compared. */
 bool cfg_equal(const struct tidal_cfg *a, const struct tidal_cfg *b);
 
 const struct cfg_link *cfg_find_link(const struct tidal_cfg *cfg, const char *name);

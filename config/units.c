@@ -147,6 +147,8 @@ static bool unit_has(const char *u, size_t ulen, char c)
 
 static const char *bps_unit_why(const char *u, size_t ulen)
 {
+	if (u[0] == '%')
+		return "a percentage is not a bandwidth: write bits per second, e.g. 8G";
 	if (unit_has(u, ulen, 'B'))
 		return "'B' means bytes; bandwidth is bits per second with k, M, G or T, "
 		       "e.g. 10G";
@@ -409,32 +411,42 @@ int cfg_parse_duration(const char *s, uint64_t *ms, const char **why)
 
 char *cfg_fmt_duration(uint64_t ms, char *buf, size_t len)
 {
-	char best[64] = "", cand[64];
+	char dec[64] = "", best[64] = "", cand[64];
 	size_t off = 0;
 	uint64_t rest = ms;
+	bool has_ms = false;
+	unsigned parts = 0;
 
 	if (ms == 0) {
 		snprintf(buf, len, "0s");
 		return buf;
 	}
-	/* the largest unit first, one component per unit: "1h30m" */
-	for (size_t i = 0; i < N_DUR_UNITS && rest; i++) {
+	/* hours and smaller, largest first: "36h30m" (days only as a single unit below, so
+	 * horizons and seasons read as people write them: 72h, 168h) */
+	for (size_t i = 1; i < N_DUR_UNITS && rest; i++) {
 		if (rest >= dur_units[i].ms) {
-			off += (size_t)snprintf(best + off, sizeof(best) - off, "%" PRIu64 "%s",
+			off += (size_t)snprintf(dec + off, sizeof(dec) - off, "%" PRIu64 "%s",
 						rest / dur_units[i].ms, dur_units[i].name);
 			rest %= dur_units[i].ms;
+			has_ms = dur_units[i].ms == 1;
+			parts++;
 		}
 	}
-	/* a single unit may be shorter ("90s" rather than "1m30s") */
-	for (size_t i = 0; i < N_DUR_UNITS; i++) {
+	/* the shortest single unit: "90s" rather than "1m30s"; days from 1000h on ("365d") */
+	for (size_t i = ms >= 1000 * dur_units[1].ms ? 0 : 1; i < N_DUR_UNITS; i++) {
 		if (ms % dur_units[i].ms)
 			continue;
 		snprintf(cand, sizeof(cand), "%" PRIu64 "%s", ms / dur_units[i].ms,
 			 dur_units[i].name);
-		if (strlen(cand) < strlen(best))
+		if (!best[0] || strlen(cand) < strlen(best))
 			memcpy(best, cand, sizeof(best));
 	}
-	snprintf(buf, len, "%s", best);
+	/* the combined form when it is about as short ("2h30m" over "150m") */
+	if (strlen(dec) < strlen(best) ||
+	    (parts > 1 && !has_ms && strlen(dec) <= strlen(best) + 1))
+		snprintf(buf, len, "%s", dec);
+	else
+		snprintf(buf, len, "%s", best);
 	return buf;
 }
 

@@ -53,8 +53,9 @@ int cfg_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out, con
 int cfg_parse_double(const char *s, double min, double max, double *out, const char **why);
 int cfg_parse_bool(const char *s, bool *out, const char **why);
 
-/* Formatters write the shortest exact form a parser reads back to the same value
- * (e.g. 10000000000 -> "10G", 1500000 -> "1500k"); they return buf. */
+/* Formatters write a short exact form that the parser reads back to the same value
+ * (e.g. 10000000000 -> "10G", 1500000 -> "1500k"; durations in the shortest single unit
+ * or combined from hours down: 90s, 72h, 168h, 2h30m); they return buf. */
 char *cfg_fmt_bps(uint64_t bps, char *buf, size_t len);
 char *cfg_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 char *cfg_fmt_duration(uint64_t ms, char *buf, size_t len);

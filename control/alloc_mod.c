@@ -598,9 +598,10 @@ static int run_cycle(struct alloc_mod *m, const struct demand_update *up, char *
 		                         .n_resv = c.n_resv};
 		alloc_params_init(&in.params);
 		uint64_t bucket = c.cfg->forecast.bucket_ms / 1000;
+		uint64_t period = c.cfg->forecast.period_ms / 1000;
 		in.params.now = c.now;
 		in.params.block_s = bucket > MIN_BLOCK_S ? (uint32_t)bucket : MIN_BLOCK_S;
-		in.params.period_s = bucket ? (uint32_t)bucket : MIN_BLOCK_S;
+		in.params.period_s = period ? (uint32_t)period : MIN_BLOCK_S;
 		in.params.lease_lead_s = (uint32_t)(c.cfg->peering.lease_lead_time_ms / 1000);
 		rc = alloc_run(m->a, &in, &plan);
 		if (rc)
@@ -1024,9 +1025,12 @@ static void alloc_mod_metrics(struct tidald *d, void *state, struct metrics_writ
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	metrics_family(w, "tidal_reserved_bps", METRICS_GAUGE,
 	               "bandwidth reserved now for the class, in bits per second");
-	for (size_t i = 0; i < cfg->n_apps; i++)
-		metrics_sample(w, reserved_now(d, cfg->apps[i].name), "class", cfg->apps[i].name,
-		               NULL);
+	/* Apps with something reserved or needed (an app with neither has no series). */
+	for (size_t i = 0; i < cfg->n_apps; i++) {
+		struct alloc_app_view v;
+		if (alloc_app_view(d, cfg->apps[i].name, &v) == 0 && (v.reserved > 0 || v.need > 0))
+			metrics_sample(w, v.reserved, "class", cfg->apps[i].name, NULL);
+	}
 	metrics_family(w, "tidal_alloc_cycles_total", METRICS_COUNTER,
 	               "allocation controller cycles, by result");
 	metrics_sample(w, (double)m->cycles, "result", "ok", NULL);

@@ -48,6 +48,24 @@ struct coll_backend_ops {
 	void (*close)(void *be, bool keep_enforcing);
 };
 
+/* After every sample the collector emits TIDALD_EV_RATES_SAMPLED with a struct
+ * coll_sample: one entry per class (class 0 = unmatched, app NULL), rates summed over
+ * interfaces, per direction. The history module records these as the demand series. */
+struct coll_rate {
+	uint32_t class_id;
+	const char *app;   /* [app.*] name, NULL for class 0 */
+	double bps[2];     /* bits per second, [COLL_DIR_IN], [COLL_DIR_OUT] */
+	double pps[2];     /* packets per second */
+	double drop_pps[2];
+};
+
+struct coll_sample {
+	int64_t at_s;      /* wall clock, UTC seconds, end of the interval */
+	double interval_s; /* length of the interval, measured on the monotonic clock */
+	size_t n;
+	const struct coll_rate *rates;
+};
+
 extern const struct coll_backend_ops coll_backend_bpf;
 extern const struct coll_backend_ops coll_backend_dpdk;
 

@@ -10,10 +10,11 @@
  * ingest`; any other ingested name is an external series (used as a regressor or just
  * graphed). History lives in round-robin archives (librrd) under <state_dir>/rrd/.
  *
- * Forecasts. Every forecast period (the bucket length, at most hourly) each series with
- * enough history is forecast over [forecast] horizon at the configured quantiles, with the
- * calendar events of the config and of `tidalctl event add` applied. The latest forecast
- * of each series stays available until the next one replaces it.
+ * Forecasts. Every [forecast] period (default hourly, at least the bucket) each series with
+ * enough history is forecast over [forecast] horizon at the configured quantiles (plus 5 %,
+ * 50 % and 95 %), with the calendar events of the config and of `tidalctl event add`
+ * applied (docs/forecasting.md). The latest forecast of each series stays available until
+ * the next one replaces it.
  */
 #ifndef TIDAL_CONTROL_DEMAND_H
 #define TIDAL_CONTROL_DEMAND_H
@@ -35,6 +36,24 @@ struct demand_forecast {
 	const double *q;        /* [h * n_levels]: q[s * n_levels + j] for step s, level j */
 	double event_factor_max; /* largest calendar-event multiplier applied (1 = none) */
 };
+
+/* ---- history (module "history") ------------------------------------------------------ */
+
+/* Append one value of a series at at_s (creating its archive on first use). Values older
+ * than the series' last one are refused with -ERANGE (a clock that stepped back): the
+ * archive keeps what it has. */
+int demand_record(struct tidald *d, const char *series, int64_t at_s, double value);
+/* The history of a series at step_s resolution (the archive's closest), covering
+ * [from_s, to_s): *v is malloc'd (the caller frees it), NaN where unknown; *first_s is the
+ * time of v[0] (the end of the interval it averages) and *step_out the resolution
+ * returned. -ENOENT for an unknown series. Safe to call from any thread. */
+int demand_history(struct tidald *d, const char *series, int64_t from_s, int64_t to_s,
+		   int64_t step_s, double **v, size_t *n, int64_t *first_s, int64_t *step_out);
+/* Names of the series with a history (JSON-free: a NULL-terminated array the caller frees
+ * with free(), strings included in the same block). */
+char **demand_series_list(struct tidald *d);
+
+/* ---- forecasts (module "forecast") ------------------------------------------------------ */
 
 /* The latest forecast of a series, or NULL when none has been made yet. Valid until the
  * next TIDALD_EV_FORECAST_UPDATED. */

@@ -7,6 +7,7 @@
  * memory and does no I/O except ledger_id_new, which reads the kernel's random source.
  */
 #include "ledger.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -151,37 +152,12 @@ int ledger_kind_parse(const char *s, enum ledger_kind *k)
 
 char *ledger_id_fmt(const uint8_t id[LEDGER_ID_LEN], char buf[LEDGER_ID_STR])
 {
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < LEDGER_ID_LEN; i++) {
-		buf[2 * i] = hex[id[i] >> 4];
-		buf[2 * i + 1] = hex[id[i] & 15];
-	}
-	buf[2 * LEDGER_ID_LEN] = '\0';
-	return buf;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_fmt(id, LEDGER_ID_LEN, buf);
 }
 
 int ledger_id_parse(const char *s, uint8_t id[LEDGER_ID_LEN])
 {
-	if (strlen(s) != 2 * LEDGER_ID_LEN)
-		return -EINVAL;
-	for (int i = 0; i < LEDGER_ID_LEN; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		id[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_parse(s, id, LEDGER_ID_LEN);
 }
 
 int ledger_id_new(uint8_t id[LEDGER_ID_LEN])

@@ -77,7 +77,8 @@ void metrics_family(struct metrics_writer *w, const char *name, enum metrics_typ
 	snprintf(w->family, sizeof(w->family), "%s", name);
 	fprintf(w->f, "# HELP %s ", name);
 	put_escaped(w->f, help ? help : "", true);
-	fprintf(w->f, "\n# TYPE %s %s\n", name, type == METRICS_COUNTER ? "counter" : "gauge");
+	fprintf(w->f, "\n# TYPE %s %s\n", name,
+		type == METRICS_COUNTER ? "counter" : type == METRICS_GAUGE ? "gauge" : "untyped");
 }
 
 static void put_value(FILE *f, double v)

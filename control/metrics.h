@@ -13,7 +13,10 @@
 
 struct metrics_writer;
 
-enum metrics_type { METRICS_COUNTER, METRICS_GAUGE };
+/* UNTYPED is for gauges that carry a "quantile" label outside a summary (forecast
+ * quantiles): promtool's lint reserves that label for summaries, except on untyped
+ * families. */
+enum metrics_type { METRICS_COUNTER, METRICS_GAUGE, METRICS_UNTYPED };
 
 /* Start a family. Counters' names end in _total, by convention and promtool's check. */
 void metrics_family(struct metrics_writer *w, const char *name, enum metrics_type type,

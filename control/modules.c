@@ -5,11 +5,17 @@
  */
 #include "core_priv.h"
 #include "alloc.h"
+#include "forecast_int.h"
+#include "frr.h"
+#include "history_int.h"
 #include "ledger.h"
 
 const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_status_module,
 	&tidald_ledger_module,
+	&tidald_history_module,
+	&tidald_forecast_module,
+	&tidald_frr_module,
 	&tidald_alloc_module,
 };
 

@@ -82,8 +82,8 @@ static int run_bad(const char *ini, const char *err)
 		fprintf(stderr, "%s: refused without a message\n", ini);
 		rc = 1;
 	} else if (strcmp(want, got)) {
-		fprintf(stderr, "%s: messages differ from %s\n--- expected\n%s--- got\n%s", ini, err,
-			want, got);
+		fprintf(stderr, "%s: messages differ from %s\n--- expected\n%s--- got\n%s", ini,
+			err, want, got);
 		rc = 1;
 	}
 	if (rc == 0)

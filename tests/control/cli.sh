@@ -221,17 +221,39 @@ stale-socket)
 	;;
 
 valgrind)
-	# The daemon's whole life under valgrind: start, every command, reloads (good and bad),
-	# a scrape, SIGTERM. Any leak or memory error fails the test.
+	# The daemon's whole life under valgrind: start, every command, a forecast round, a
+	# graph, reloads (good and bad), a scrape, SIGTERM (the second round may still run:
+	# stopping joins it). Any leak or memory error fails the test.
+	# Hourly buckets keep the forecast round short under valgrind.
+	forecast_section() {
+		printf '\n[forecast]\nsample_interval = 1m\nbucket = 1h\nhorizon = 24h\n' >>"$T/tidal.ini"
+	}
+	forecast_section
 	START_TIMEOUT=60 start_tidald valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
-		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$T/vg.log"
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$T/vg.log" \
+		--num-callers=200 --suppressions="$TIDAL_SRC/tests/control/valgrind.supp"
 	for c in "show status" "show links" "show apps" "show peers" help; do
 		ctl -t 60 $c >/dev/null || fail "$c under valgrind"
 		ctl -t 60 -j $c >/dev/null || fail "-j $c under valgrind"
 	done
+	# history, a forecast round in the worker thread, events and a graph
+	python3 "$TIDAL_SRC/tests/control/history_csv.py" "${TIDAL_SHARED_DATA:?}" cortez-eu 336 \
+		$(( $(date +%s) / 3600 * 3600 )) "$T/video.csv" || fail "no history data"
+	ctl -t 60 ingest video "$T/video.csv" >/dev/null || fail "ingest under valgrind"
+	ctl -t 60 event add promo --start +2h --end +5h --multiplier 2 >/dev/null ||
+		fail "event add under valgrind"
+	ctl -t 60 forecast run >/dev/null || fail "forecast run under valgrind"
+	POLL_TIMEOUT=120 poll ctl -t 60 show forecast video || fail "no forecast under valgrind"
+	ctl -t 60 -j show forecast video >/dev/null || fail "-j show forecast under valgrind"
+	ctl -t 60 show events >/dev/null || fail "show events under valgrind"
+	ctl -t 60 graph video -o "$T/g.png" >/dev/null || fail "graph under valgrind"
+	ctl -t 60 event remove promo >/dev/null || fail "event remove under valgrind"
+	ctl -t 60 show forecast nosuch >/dev/null 2>&1 && fail "unknown class accepted"
+	ctl -t 60 forecast run >/dev/null || fail "second forecast run under valgrind"
 	python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=60).read()" ||
 		fail "scrape under valgrind"
 	write_config "$T/tidal.ini" 20G
+	forecast_section
 	ctl -t 60 reload >/dev/null || fail "reload under valgrind"
 	echo "[bogus]" >>"$T/tidal.ini"
 	expect_rc 1 ctl -t 60 reload

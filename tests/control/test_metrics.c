@@ -22,6 +22,8 @@ static void test_family_and_labels(void **state)
 	metrics_sample(w, NAN, NULL);
 	metrics_sample(w, INFINITY, "k", "v", NULL);
 	metrics_sample(w, 1e20, NULL);
+	metrics_family(w, "tidal_z", METRICS_UNTYPED, "u");
+	metrics_sample(w, 2, "quantile", "0.5", NULL);
 	size_t len;
 	const char *t = metrics_writer_text(w, &len);
 	assert_string_equal(t, "# HELP tidal_x_total help with \\\\ and\\nnewline\n"
@@ -32,7 +34,10 @@ static void test_family_and_labels(void **state)
 			       "# TYPE tidal_y gauge\n"
 			       "tidal_y NaN\n"
 			       "tidal_y{k=\"v\"} +Inf\n"
-			       "tidal_y 1e+20\n");
+			       "tidal_y 1e+20\n"
+			       "# HELP tidal_z u\n"
+			       "# TYPE tidal_z untyped\n"
+			       "tidal_z{quantile=\"0.5\"} 2\n");
 	assert_int_equal(len, strlen(t));
 	metrics_writer_free(w);
 	metrics_writer_free(NULL);

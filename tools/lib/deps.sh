@@ -20,7 +20,7 @@ tidal_missing_packages() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done
-	printf '%s\n' "${missing[@]}"
+	[ ${#missing[@]} -eq 0 ] || printf '%s\n' "${missing[@]}"
 }
 
 # tidal_install_packages [extra packages...]
