@@ -303,7 +303,9 @@ static const char *need_text(struct alloc *a, size_t c)
 	case NEED_NOWCAST:
 		sb_s(&b, " (measured ");
 		sb_qty(&b, k->kind, s->basis);
-		sb_s(&b, " now, above p");
+		sb_s(&b, " now x ");
+		sb_num3(&b, s->spread);
+		sb_s(&b, " spread of the forecast, above its p");
 		sb_num3(&b, k->slo_quantile * 100);
 		sb_s(&b, " ");
 		sb_qty(&b, k->kind, s->quantile);
@@ -669,6 +671,21 @@ static double peak_quantile(const struct alloc_class *k, int64_t ws, int64_t we)
 	return best;
 }
 
+/* SLO quantile over median of the forecast step holding t (1 when unknown), at most 10. */
+static double nowcast_spread(const struct alloc_class *k, int64_t t)
+{
+	const struct demand_forecast *f = k->fc;
+	if (!f || !f->h || !f->step_s || t < f->origin_s)
+		return 1.0;
+	size_t i = (size_t)((t - f->origin_s) / (int64_t)f->step_s);
+	if (i >= f->h)
+		return 1.0;
+	double hi = demand_quantile(f, i, k->slo_quantile), mid = demand_quantile(f, i, 0.5);
+	if (!(mid > 0) || !(hi > mid) || !isfinite(hi))
+		return 1.0;
+	return hi / mid < 10 ? hi / mid : 10;
+}
+
 static double clip(const struct alloc_class *k, double v)
 {
 	if (k->max_rate && v > (double)k->max_rate)
@@ -703,16 +720,22 @@ static void class_need(struct alloc *a, size_t c, int64_t ws, int64_t we)
 		s->quantile = -1;
 		s->need = s->need_keep = 0;
 	}
-	/* The block in progress needs at least what is measured now: demand above the
-	 * forecast means the forecast is wrong for the next minutes too. */
+	/* The block in progress: demand measured above the forecast's SLO quantile says the
+	 * forecast is wrong for the next minutes too. The need is then the measured rate with
+	 * the forecast's own spread on top (SLO quantile / median of the step now), plus
+	 * headroom: the forecast re-centred on what is seen. */
 	if (s->src == NEED_FORECAST && !a->p.no_measured_floor && a->bstart <= a->p.now &&
-	    k->measured >= 0 && isfinite(k->measured) &&
-	    k->measured * (1.0 + k->headroom) > s->need) {
-		s->src = NEED_NOWCAST;
-		s->basis = k->measured;
-		s->need = k->measured * (1.0 + k->headroom);
-		if (s->need_keep < s->need)
-			s->need_keep = s->need;
+	    k->measured >= 0 && isfinite(k->measured) && k->measured > s->quantile) {
+		double spread = nowcast_spread(k, a->p.now);
+		double nc = k->measured * spread * (1.0 + k->headroom);
+		if (nc > s->need) {
+			s->src = NEED_NOWCAST;
+			s->basis = k->measured;
+			s->spread = spread;
+			s->need = nc;
+			if (s->need_keep < s->need)
+				s->need_keep = s->need;
+		}
 	}
 	s->clipped_max = k->max_rate && s->need > (double)k->max_rate;
 	s->clipped_min = s->src != NEED_MINRATE && s->need < (double)k->min_rate;

@@ -14,6 +14,7 @@ struct alloc_cs {
 	double need_keep; /* over [max(now, bstart), bend): what held leases still cover */
 	double quantile; /* raw quantile (before headroom), -1 when not from a forecast */
 	double basis;    /* what the need came from: quantile or measured rate */
+	double spread;   /* nowcast: the forecast's SLO quantile / median applied to it */
 	int64_t eff;     /* earliest instant a new direct lease can start */
 	int64_t cover;   /* held and kept (not surplus, not preempted) + granted this cycle */
 	int64_t held;    /* everything held before this cycle (kept + surplus candidates) */

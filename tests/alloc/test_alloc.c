@@ -521,8 +521,10 @@ static void test_request_sizing(void **st)
 	cls[0].measured = 2.5 * G;
 	p = run(a, &in);
 	print_plan(p);
-	assert_int_equal(req_sum(p, 0, T0), 1250 * M); /* 2.5G x 1.1 - 1.5G */
-	assert_non_null(strstr(p->req[0].reason, "measured 2.5Gbit/s now, above p95 2Gbit/s"));
+	/* 2.5G x (p95 2G / median 1.6G) x 1.1 - 1.5G = 1937.5M, rounded up */
+	assert_int_equal(req_sum(p, 0, T0), 1938 * M);
+	assert_non_null(strstr(p->req[0].reason, "measured 2.5Gbit/s now x 1.25 spread of the "
+	                                         "forecast, above its p95 2Gbit/s"));
 	in.params.no_measured_floor = true;
 	p = run(a, &in);
 	assert_int_equal(req_sum(p, 0, T0), 700 * M);

@@ -83,9 +83,13 @@ void sim_report_table(const struct sim_report *r, FILE *out)
 	if (r->ran[SIM_PROACTIVE] && r->m[SIM_PROACTIVE].fc_rounds)
 		fprintf(out,
 		        "proactive forecasting: %zu rounds, %.2f s per round, %zu failed "
-		        "series-forecasts\n",
+		        "series-forecasts; %.1f%% of block peaks at or below their SLO quantile\n",
 		        r->m[SIM_PROACTIVE].fc_rounds, r->m[SIM_PROACTIVE].fc_s_mean,
-		        r->m[SIM_PROACTIVE].fc_failed);
+		        r->m[SIM_PROACTIVE].fc_failed,
+		        r->m[SIM_PROACTIVE].fc_checked
+		                ? 100.0 * (double)r->m[SIM_PROACTIVE].fc_covered /
+		                          (double)r->m[SIM_PROACTIVE].fc_checked
+		                : 0.0);
 	const struct sim_metrics *pr = &r->m[SIM_PROACTIVE], *re = &r->m[SIM_REACTIVE],
 	                         * or = &r->m[SIM_ORACLE];
 	if (r->ran[SIM_PROACTIVE] && r->ran[SIM_REACTIVE])
@@ -113,7 +117,7 @@ static json_t *metrics_json(const struct sim_metrics *m)
 	json_t *v = json_array();
 	for (int p = 0; p < ALLOC_PRIO_LEVELS; p++)
 		json_array_append_new(v, json_real(m->violation_min[p]));
-	return json_pack(
+	json_t *o = json_pack(
 	        "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:{s:f,s:f,s:f},s:I,s:I,s:I,s:I,s:I,s:f,"
 	        "s:I,s:f,s:f,s:I,s:f,s:f,s:I,s:f}",
 	        "demand_bits", m->demand_bits, "served_bits", m->served_bits, "unserved_bits",
@@ -130,6 +134,10 @@ static json_t *metrics_json(const struct sim_metrics *m)
 	        m->ctl_ms_max, "forecast_rounds", (json_int_t)m->fc_rounds, "forecast_s_mean",
 	        m->fc_s_mean, "forecast_s_total", m->fc_s_total, "forecast_failed",
 	        (json_int_t)m->fc_failed, "wall_s", m->wall_s);
+	json_object_set_new(o, "forecast_coverage",
+	                    m->fc_checked ? json_real((double)m->fc_covered / (double)m->fc_checked)
+	                                  : json_null());
+	return o;
 }
 
 int sim_report_json(const struct sim_report *r, FILE *out)

@@ -372,6 +372,19 @@ static int forecast_round(struct run *r, int64_t now)
 		f->event_factor_max = 1;
 		r->cls[c].fc = f;
 	}
+	/* Calibration as the controller sees it: the blocks this round's forecasts will be used
+	 * for, against their actual peaks. */
+	size_t use = s->forecast_every_s / s->block_s;
+	for (size_t c = 0; c < s->n_cls; c++) {
+		const struct demand_forecast *f = r->cls[c].fc;
+		if (!f)
+			continue;
+		for (size_t k = 0; k < use && k < f->h && j.last_bucket + k < r->n_buckets; k++) {
+			double q = demand_quantile(f, k, s->cls[c].slo_quantile);
+			r->m->fc_checked++;
+			r->m->fc_covered += r->bpeak[c * r->n_buckets + j.last_bucket + k] <= q;
+		}
+	}
 	double dt = mono_s() - t0;
 	r->m->fc_rounds++;
 	r->m->fc_s_total += dt;

@@ -121,8 +121,10 @@ struct sim_metrics {
 	size_t cycles;
 	double ctl_ms_mean, ctl_ms_max; /* controller (alloc_run and its input) per cycle */
 	size_t fc_rounds;
-	double fc_s_mean, fc_s_total; /* forecasting per round (proactive) */
-	size_t fc_failed;             /* forecasts that failed (class fell back to measured) */
+	double fc_s_mean, fc_s_total;  /* forecasting per round (proactive) */
+	size_t fc_failed;              /* forecasts that failed (class fell back to measured) */
+	size_t fc_checked, fc_covered; /* block peaks (within forecast_every) at or below the
+	                                  class's SLO quantile of the forecast made for them */
 	double wall_s;
 	int64_t eval_start, eval_end;
 };

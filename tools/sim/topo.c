@@ -294,7 +294,7 @@ int ld_parse_list(struct ld *l, const char *sec, const char *key, double *out, s
 				return ld_fail(l, "[%s] %s: '%s': %s", sec, key, t, why);
 			out[(*n)++] = (double)ms / 1000;
 		} else if (cfg_parse_percent(t, &out[*n], &why) &&
-			   cfg_parse_double(t, 1e-6, 1 - 1e-6, &out[*n], &why)) {
+		           cfg_parse_double(t, 1e-6, 1 - 1e-6, &out[*n], &why)) {
 			return ld_fail(l, "[%s] %s: '%s': %s", sec, key, t, why);
 		} else {
 			(*n)++;
