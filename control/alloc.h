@@ -10,8 +10,9 @@
  *
  *   need   = max over the block's forecast steps of (SLO quantile x (1 + headroom)),
  *            clipped to [min_rate, max_rate]; the measured rate stands in where no
- *            forecast covers the block, and is a floor for the block in progress (demand
- *            already above the forecast says the forecast is wrong for the next minutes).
+ *            forecast covers the block; in the block in progress, a measured rate above
+ *            the SLO quantile re-centres the forecast (need = measured x the forecast's
+ *            quantile/median spread x (1 + headroom)).
  *   levels = priorities 0 (highest) .. 7, strictly in order. At each level, reservations
  *            already held at that level keep their capacity first (oldest first; only
  *            higher levels, served before, can have taken it: preemption only by higher
@@ -120,7 +121,7 @@ struct alloc_params {
 	                                   1 vCPU, 1 MiB, 1 GiB) */
 	unsigned max_hops;               /* longest transit path (default 2: one transit region) */
 	bool no_transit;                 /* direct resources only */
-	bool no_measured_floor;          /* never raise the block in progress to the measured rate */
+	bool no_measured_floor;          /* never re-centre the block in progress on the measured rate */
 	bool no_reasons;                 /* skip formatting reasons (bulk simulation) */
 };
 
