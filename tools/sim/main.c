@@ -5,7 +5,7 @@
  *
  *   tidal-sim -t topology.ini --traces DIR [--days N]
  *             [--policy static,reactive,proactive,oracle] [-j]
- *             [--plot LINK -o FILE.png] [--threads N] [--models LIST] [-v]
+ *             [--plot LINK -o FILE.png [--plot-days N]] [--threads N] [--models LIST] [-v]
  *
  * Exit status: 0 success, 1 a failure (scenario, simulation, plot), 2 usage.
  */
@@ -24,7 +24,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: tidal-sim -t TOPOLOGY.ini [--traces DIR] [--days N]\n"
 	        "                 [--policy static,reactive,proactive,oracle] [-j]\n"
-	        "                 [--plot LINK -o FILE.png] [--threads N] [--models LIST] [-v]\n"
+	        "                 [--plot LINK -o FILE.png [--plot-days N]] [--threads N]\n"
+	        "                 [--models LIST] [-v]\n"
 	        "\n"
 	        "  -t, --topology FILE  scenario: regions, links, pools, classes and traces (INI)\n"
 	        "      --traces DIR     folder the scenario's trace paths are relative to\n"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 	        "  -p, --policy LIST    policies to run (default: all four)\n"
 	        "  -j, --json           one JSON document on stdout instead of the table\n"
 	        "      --plot LINK      record LINK (e.g. link.a-b or a-b) for the plot\n"
+	        "      --plot-days N    plot only the first N days of the evaluation\n"
 	        "  -o, --output FILE    PNG of demand vs reservation on the plot link\n"
 	        "      --threads N      forecasting threads (default: online CPUs)\n"
 	        "      --models LIST    forecast models (default: the scenario's [forecast])\n"
@@ -51,6 +53,7 @@ int main(int argc, char **argv)
 	        {"threads", required_argument, NULL, 'n'},
 	        {"models", required_argument, NULL, 'm'},
 	        {"verbose", no_argument, NULL, 'v'},
+	        {"plot-days", required_argument, NULL, 'D'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
 	struct sim_load_opts lo = {.traces_dir = "."};
 	struct sim_run_opts ro = {.plot_link = -1};
 	bool json = false;
+	double plot_days = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	ro.threads = cpus > 0 ? (unsigned)cpus : 1;
 	tlog_set_ident("tidal-sim");
@@ -87,6 +91,15 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			plot = optarg;
+			break;
+		case 'D':
+			plot_days = strtod(optarg, &end);
+			if (*end || !(plot_days > 0)) {
+				fprintf(stderr,
+				        "tidal-sim: --plot-days %s: a positive number of days\n",
+				        optarg);
+				return 2;
+			}
 			break;
 		case 'o':
 			png = optarg;
@@ -161,7 +174,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	struct sim_report rep = {.s = s, .plot_link = ro.plot_link};
+	struct sim_report rep = {.s = s, .plot_link = ro.plot_link, .plot_days = plot_days};
 	int rc = 0;
 	for (int p = 0; p < SIM_N_POLICIES && !rc; p++) {
 		if (!run[p])

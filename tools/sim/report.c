@@ -200,6 +200,11 @@ int sim_report_plot(const struct sim_report *r, const char *png, char *err, size
 		snprintf(err, errlen, "nothing to plot (no link chosen or no policy ran)");
 		return -EINVAL;
 	}
+	/* The steps plotted: all, or the first plot_days of the window. */
+	struct sim_series cut = *base;
+	if (r->plot_days > 0 && r->plot_days * 86400 / s->step_s < (double)cut.n)
+		cut.n = (size_t)(r->plot_days * 86400 / s->step_s);
+	base = &cut;
 	char dir[] = "/tmp/tidal-sim-XXXXXX", file[64], a[SIM_N_POLICIES + 2][64];
 	if (!mkdtemp(dir)) {
 		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));

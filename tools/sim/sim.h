@@ -158,6 +158,7 @@ struct sim_report {
 	struct sim_metrics m[SIM_N_POLICIES];
 	struct sim_series series[SIM_N_POLICIES];
 	int plot_link;
+	double plot_days; /* plot only the first days of the evaluation window (0 = all) */
 };
 void sim_report_table(const struct sim_report *r, FILE *out);
 int sim_report_json(const struct sim_report *r, FILE *out);

@@ -30,13 +30,13 @@ for w in "${what[@]}"; do
 			echo "== Abilene, 12 regions, 132 OD classes, 7 + 7 days, slo_quantile $q"
 			/usr/bin/time -f "wall %e s, CPU %U s user + %S s system, max RSS %M KiB" \
 				"$sim" -t "$out/abilene-p$q.ini" --traces "$data/traffic" \
-				--plot ATLAng-CHINng -o "$out/abilene-p$q.png"
+				--plot ATLAng-CHINng -o "$out/abilene-p$q.png" --plot-days 3
 		done
 		;;
 	synthetic)
 		echo "== synthetic, 100 regions, 10,000 classes, 14 + 30 days"
 		/usr/bin/time -f "wall %e s, CPU %U s user + %S s system, max RSS %M KiB" \
-			"$sim" -t "$top/tests/bench/sim/synthetic.ini" --plot r000-r001 \
+			"$sim" -t "$top/tests/bench/sim/synthetic.ini" --plot r000-r001 --plot-days 7 \
 			-o "$out/synthetic.png"
 		;;
 	*)
