@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * alloc: one controller cycle (alloc.h, docs/alloc.md): input checks, the planning blocks,
- * needs from forecasts, what held leases keep, preemption of floors by higher levels,
- * surplus with hysteresis, resizes, the plan and the reasons. The filling of deficits
- * (water-filling, transit paths) is in alloc_fill.c.
+ * alloc: one controller cycle (alloc.h, docs/alloc.md): the planning blocks, needs from
+ * forecasts, what held leases keep, preemption of floors by higher levels, surplus with
+ * hysteresis, resizes, the plan. Input checks and indexes are in alloc_check.c, the filling
+ * of deficits (water-filling, transit paths) in alloc_fill.c, the reasons' words in
+ * alloc_text.c.
  *
  * Owns the struct alloc and everything it points to. Pure: no I/O, no clock, no logging.
  */
@@ -18,30 +19,6 @@
 
 #include "alloc_int.h"
 #include "units.h"
-
-#define MAX_REGIONS 4096
-
-static const char *const kind_names[ALLOC_N_KINDS] = {"bandwidth", "vcpu", "memory", "storage"};
-
-const char *alloc_kind_name(enum alloc_kind k)
-{
-	return (unsigned)k < ALLOC_N_KINDS ? kind_names[k] : "?";
-}
-
-const char *alloc_release_why_name(enum alloc_release_why w)
-{
-	switch (w) {
-	case ALLOC_SURPLUS:
-		return "surplus";
-	case ALLOC_RESIZE:
-		return "resize";
-	case ALLOC_RECLAIM:
-		return "reclaim";
-	case ALLOC_PREEMPTED:
-		return "preempted";
-	}
-	return "?";
-}
 
 void alloc_params_init(struct alloc_params *p)
 {
@@ -62,7 +39,7 @@ struct alloc *alloc_new(void)
 	return calloc(1, sizeof(struct alloc));
 }
 
-static void free_scratch(struct alloc *a)
+void alloc_free_scratch(struct alloc *a)
 {
 	free(a->direct), free(a->lead), free(a->pairmap), free(a->adj_start), free(a->adj);
 	free(a->order), free(a->rorder), free(a->cres_start), free(a->cres), free(a->gone);
@@ -78,7 +55,7 @@ void alloc_free(struct alloc *a)
 {
 	if (!a)
 		return;
-	free_scratch(a);
+	alloc_free_scratch(a);
 	free(a->plan.req), free(a->plan.rel), free(a->plan.view), free(a->plan.planned_use);
 	free(a->grp), free(a->x), free(a->w), free(a->d), free(a->rcap), free(a->rw),
 	        free(a->rlocal);
@@ -91,7 +68,7 @@ const char *alloc_error(const struct alloc *a)
 	return a ? a->err : "no controller";
 }
 
-__attribute__((format(printf, 2, 3))) static int fail(struct alloc *a, const char *fmt, ...)
+int alloc_fail(struct alloc *a, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -119,221 +96,6 @@ uint32_t alloc_path_lead(const struct alloc *a, size_t c, const int *hops, unsig
 			lead = l;
 	}
 	return lead;
-}
-
-/* ---- formatting (reasons) ------------------------------------------------------------ */
-
-/* snprintf that may truncate (reasons are for people; a cut one is still useful). */
-__attribute__((format(printf, 3, 4))) static int text(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-/* Reasons are built for every action of every cycle (tens of thousands at scale), so the
- * pieces below avoid printf: a bounded string builder and integer formatting. */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_init(struct sb *b, char *buf, size_t cap)
-{
-	b->p = buf;
-	b->len = 0;
-	b->cap = cap;
-	buf[0] = '\0';
-}
-
-static void sb_mem(struct sb *b, const char *s, size_t n)
-{
-	if (b->len + 1 >= b->cap)
-		return;
-	if (n > b->cap - 1 - b->len)
-		n = b->cap - 1 - b->len;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_s(struct sb *b, const char *s)
-{
-	sb_mem(b, s, strlen(s));
-}
-
-static void sb_u(struct sb *b, uint64_t v)
-{
-	char t[24];
-	size_t i = sizeof(t);
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_mem(b, t + i, sizeof(t) - i);
-}
-
-/* Three significant digits, trailing zeros dropped: 2.31, 10.5, 123, 0.05. */
-static void sb_num3(struct sb *b, double v)
-{
-	if (!(v >= 0) || !isfinite(v))
-		v = 0;
-	int dec = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-	uint64_t scale = dec == 0 ? 1 : dec == 1 ? 10 : 100;
-	uint64_t x = (uint64_t)llround(v * (double)scale);
-	sb_u(b, x / scale);
-	uint64_t frac = x % scale;
-	if (frac) {
-		char t[4];
-		int n = 0;
-		if (dec == 2) {
-			t[n++] = (char)('0' + frac / 10);
-			if (frac % 10)
-				t[n++] = (char)('0' + frac % 10);
-		} else {
-			t[n++] = (char)('0' + frac);
-		}
-		sb_mem(b, ".", 1);
-		sb_mem(b, t, (size_t)n);
-	}
-}
-
-static void sb_qty(struct sb *b, enum alloc_kind k, double v)
-{
-	static const char *const si[] = {"", "k", "M", "G", "T", "P"};
-	static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	unsigned i = 0;
-	if (v < 0 || !isfinite(v))
-		v = 0;
-	switch (k) {
-	case ALLOC_BANDWIDTH:
-		while (v >= 999.5 && i < 5)
-			v /= 1000, i++;
-		sb_num3(b, v);
-		sb_s(b, si[i]);
-		sb_s(b, "bit/s");
-		break;
-	case ALLOC_VCPU:
-		sb_u(b, (uint64_t)ceil(v));
-		sb_s(b, " vCPU");
-		break;
-	default:
-		while (v >= 1023.5 && i < 5)
-			v /= 1024, i++;
-		sb_num3(b, v);
-		sb_s(b, bin[i]);
-		break;
-	}
-}
-
-static void sb_hm(struct sb *b, int64_t t)
-{
-	int64_t d = t % 86400;
-	if (d < 0)
-		d += 86400;
-	char x[6] = {(char)('0' + d / 36000),      (char)('0' + d / 3600 % 10),      ':',
-	             (char)('0' + d % 3600 / 600), (char)('0' + d % 3600 / 60 % 10), 'Z'};
-	sb_mem(b, x, sizeof(x));
-}
-
-/* "1h30m", "15m", "0s", "2d" */
-static void sb_dur(struct sb *b, uint32_t s)
-{
-	static const struct {
-		uint32_t n;
-		char u;
-	} parts[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
-	if (!s) {
-		sb_s(b, "0s");
-		return;
-	}
-	for (size_t i = 0; i < 4; i++)
-		if (s >= parts[i].n) {
-			sb_u(b, s / parts[i].n);
-			sb_mem(b, &parts[i].u, 1);
-			s %= parts[i].n;
-		}
-}
-
-char *alloc_fmt_qty(enum alloc_kind k, double v, char *buf, size_t len)
-{
-	struct sb b;
-	sb_init(&b, buf, len);
-	sb_qty(&b, k, v);
-	return buf;
-}
-
-static char *fmt_hm(int64_t t, char *buf, size_t len)
-{
-	struct sb b;
-	sb_init(&b, buf, len);
-	sb_hm(&b, t);
-	return buf;
-}
-
-/* "need 2.31Gbit/s in 11:00Z-12:00Z (p95 2.1Gbit/s +10% headroom)", built once per class
- * and block. */
-static const char *need_text(struct alloc *a, size_t c)
-{
-	const struct alloc_class *k = &a->in->cls[c];
-	struct alloc_cs *s = &a->cs[c];
-	if (s->need_txt[0])
-		return s->need_txt;
-	struct sb b;
-	sb_init(&b, s->need_txt, sizeof(s->need_txt));
-	sb_s(&b, "need ");
-	sb_qty(&b, k->kind, s->need);
-	sb_s(&b, " in ");
-	sb_hm(&b, a->bstart);
-	sb_s(&b, "-");
-	sb_hm(&b, a->bend);
-	switch (s->src) {
-	case NEED_FORECAST:
-		sb_s(&b, " (p");
-		sb_num3(&b, k->slo_quantile * 100);
-		sb_s(&b, " ");
-		sb_qty(&b, k->kind, s->basis);
-		break;
-	case NEED_MEASURED:
-		sb_s(&b, " (no forecast: measured ");
-		sb_qty(&b, k->kind, s->basis);
-		break;
-	case NEED_NOWCAST:
-		sb_s(&b, " (measured ");
-		sb_qty(&b, k->kind, s->basis);
-		sb_s(&b, " now x ");
-		sb_num3(&b, s->spread);
-		sb_s(&b, " spread of the forecast, above its p");
-		sb_num3(&b, k->slo_quantile * 100);
-		sb_s(&b, " ");
-		sb_qty(&b, k->kind, s->quantile);
-		break;
-	default:
-		sb_s(&b, " (no forecast or measurement: min_rate");
-		break;
-	}
-	if (k->headroom > 0 && s->src != NEED_MINRATE) {
-		sb_s(&b, " +");
-		sb_num3(&b, k->headroom * 100);
-		sb_s(&b, "% headroom");
-	}
-	if (s->clipped_max)
-		sb_s(&b, ", clipped to max_rate");
-	else if (s->clipped_min)
-		sb_s(&b, ", raised to min_rate");
-	sb_s(&b, ")");
-	return s->need_txt;
-}
-
-static void sb_path(struct sb *b, const struct alloc *a, const int *hops, unsigned n)
-{
-	for (unsigned h = 0; h < n; h++) {
-		if (h)
-			sb_s(b, ", ");
-		sb_s(b, a->in->res[hops[h]].name ? a->in->res[hops[h]].name : "?");
-	}
 }
 
 /* ---- actions ------------------------------------------------------------------------- */
@@ -406,235 +168,31 @@ int alloc_grant(struct alloc *a, size_t c, const int *hops, unsigned n, uint64_t
 	a->cs[c].granted += (int64_t)q;
 	if (a->p.no_reasons)
 		return 0;
-	struct sb b;
-	sb_init(&b, r->reason, sizeof(r->reason));
-	sb_s(&b, need_text(a, c));
-	sb_s(&b, ", held ");
-	sb_qty(&b, k->kind, (double)a->cs[c].cover - (double)q);
-	sb_s(&b, ": +");
-	sb_qty(&b, k->kind, (double)q);
+	struct alloc_sb b;
+	alloc_sb_init(&b, r->reason, sizeof(r->reason));
+	alloc_sb_s(&b, alloc_need_text(a, c));
+	alloc_sb_s(&b, ", held ");
+	alloc_sb_qty(&b, k->kind, (double)a->cs[c].cover - (double)q);
+	alloc_sb_s(&b, ": +");
+	alloc_sb_qty(&b, k->kind, (double)q);
 	if (q < wanted) {
-		sb_s(&b, " of ");
-		sb_qty(&b, k->kind, (double)wanted);
+		alloc_sb_s(&b, " of ");
+		alloc_sb_qty(&b, k->kind, (double)wanted);
 	}
-	sb_s(&b, " on ");
-	sb_path(&b, a, hops, n);
-	sb_s(&b, " from ");
-	sb_hm(&b, start);
-	sb_s(&b, " (lead ");
-	sb_dur(&b, lead);
+	alloc_sb_s(&b, " on ");
+	alloc_sb_path(&b, a, hops, n);
+	alloc_sb_s(&b, " from ");
+	alloc_sb_hm(&b, start);
+	alloc_sb_s(&b, " (lead ");
+	alloc_sb_dur(&b, lead);
 	if (start > a->bstart && a->p.now > a->bstart - (int64_t)lead) {
-		sb_s(&b, ", late: block starts ");
-		sb_hm(&b, a->bstart);
+		alloc_sb_s(&b, ", late: block starts ");
+		alloc_sb_hm(&b, a->bstart);
 	}
-	sb_s(&b, ")");
+	alloc_sb_s(&b, ")");
 	if (why && why[0]) {
-		sb_s(&b, "; ");
-		sb_s(&b, why);
-	}
-	return 0;
-}
-
-/* ---- input checks -------------------------------------------------------------------- */
-
-static int check_input(struct alloc *a, const struct alloc_input *in)
-{
-	const struct alloc_params *p = &in->params;
-	if (!p->block_s)
-		return fail(a, "params.block_s must be at least 1 s");
-	if (!(p->release_above >= 0) || !isfinite(p->release_above))
-		return fail(a, "params.release_above must be a fraction >= 0");
-	if (p->max_hops < 1 || p->max_hops > ALLOC_MAX_HOPS)
-		return fail(a, "params.max_hops must be 1..%d", ALLOC_MAX_HOPS);
-	if (in->n_regions > MAX_REGIONS)
-		return fail(a, "%zu regions: at most %d", in->n_regions, MAX_REGIONS);
-	if ((in->n_res && !in->res) || (in->n_cls && !in->cls) || (in->n_resv && !in->resv))
-		return fail(a, "input array missing");
-	for (size_t r = 0; r < in->n_res; r++) {
-		const struct alloc_resource *x = &in->res[r];
-		const char *nm = x->name ? x->name : "?";
-		if ((unsigned)x->kind >= ALLOC_N_KINDS)
-			return fail(a, "resource %zu (%s): unknown kind", r, nm);
-		if (x->owner < 0 || (size_t)x->owner >= in->n_regions)
-			return fail(a, "resource %zu (%s): owner region %d out of range", r, nm,
-			            x->owner);
-		if (x->kind == ALLOC_BANDWIDTH &&
-		    (x->to < 0 || (size_t)x->to >= in->n_regions || x->to == x->owner))
-			return fail(a,
-			            "resource %zu (%s): a link needs a far-end region other than "
-			            "its owner",
-			            r, nm);
-		if (x->capacity > INT64_MAX / 2)
-			return fail(a, "resource %zu (%s): capacity too large", r, nm);
-	}
-	for (size_t c = 0; c < in->n_cls; c++) {
-		const struct alloc_class *k = &in->cls[c];
-		const char *nm = k->name ? k->name : "?";
-		if ((unsigned)k->kind >= ALLOC_N_KINDS)
-			return fail(a, "class %zu (%s): unknown kind", c, nm);
-		if (k->src < 0 || (size_t)k->src >= in->n_regions)
-			return fail(a, "class %zu (%s): source region out of range", c, nm);
-		if (k->kind == ALLOC_BANDWIDTH &&
-		    (k->dst < 0 || (size_t)k->dst >= in->n_regions || k->dst == k->src))
-			return fail(a,
-			            "class %zu (%s): destination region missing or equal to the "
-			            "source",
-			            c, nm);
-		if (k->priority >= ALLOC_PRIO_LEVELS)
-			return fail(a, "class %zu (%s): priority %u, must be 0..7", c, nm,
-			            k->priority);
-		if (!(k->slo_quantile > 0 && k->slo_quantile < 1))
-			return fail(a, "class %zu (%s): slo_quantile must be in (0, 1)", c, nm);
-		if (!(k->headroom >= 0) || !isfinite(k->headroom))
-			return fail(a, "class %zu (%s): headroom must be >= 0", c, nm);
-		if (!(k->weight >= 0) || !isfinite(k->weight))
-			return fail(a, "class %zu (%s): weight must be >= 0", c, nm);
-		if (k->max_rate && k->max_rate < k->min_rate)
-			return fail(a, "class %zu (%s): max_rate below min_rate", c, nm);
-		if (k->fc && k->fc->h &&
-		    (!k->fc->step_s || !k->fc->n_levels || !k->fc->q || !k->fc->levels))
-			return fail(a, "class %zu (%s): forecast without steps or levels", c, nm);
-	}
-	for (size_t j = 0; j < in->n_resv; j++) {
-		const struct alloc_resv *v = &in->resv[j];
-		if (v->cls < -1 || (v->cls >= 0 && (size_t)v->cls >= in->n_cls))
-			return fail(a, "reservation %zu: class %d out of range", j, v->cls);
-		if (v->n_hops < 1 || v->n_hops > ALLOC_MAX_HOPS)
-			return fail(a, "reservation %zu: %u hops, must be 1..%d", j, v->n_hops,
-			            ALLOC_MAX_HOPS);
-		for (unsigned h = 0; h < v->n_hops; h++)
-			if (v->hops[h] < 0 || (size_t)v->hops[h] >= in->n_res)
-				return fail(a, "reservation %zu: hop %u names no resource", j, h);
-		if (!v->quantity || v->start >= v->end)
-			return fail(a, "reservation %zu: empty (quantity 0 or start >= end)", j);
-		if (v->hold_prio >= ALLOC_PRIO_LEVELS)
-			return fail(a, "reservation %zu: hold priority %u, must be 0..7", j,
-			            v->hold_prio);
-	}
-	return 0;
-}
-
-/* ---- per run setup ------------------------------------------------------------------- */
-
-static void *zalloc(size_t n, size_t size)
-{
-	return calloc(n ? n : 1, size);
-}
-#define ALLOCN(ptr, n) ((ptr) = zalloc((n), sizeof(*(ptr))))
-
-static int setup(struct alloc *a, const struct alloc_input *in)
-{
-	size_t nr = in->n_regions, nres = in->n_res, nc = in->n_cls, nv = in->n_resv;
-	free_scratch(a);
-	if (!ALLOCN(a->direct, nc) || !ALLOCN(a->lead, nc) || !ALLOCN(a->pairmap, nr * nr) ||
-	    !ALLOCN(a->adj_start, nr + 1) || !ALLOCN(a->adj, nres) || !ALLOCN(a->order, nc) ||
-	    !ALLOCN(a->rorder, nv) || !ALLOCN(a->cres_start, nc + 1) || !ALLOCN(a->cres, nv) ||
-	    !ALLOCN(a->gone, nv) || !ALLOCN(a->viewed, nc) || !ALLOCN(a->free, nres) ||
-	    !ALLOCN(a->taker, nres) || !ALLOCN(a->taker_lvl, nres) || !ALLOCN(a->cs, nc) ||
-	    !ALLOCN(a->rf, nv) || !ALLOCN(a->rmark, nres) ||
-	    !ALLOCN(a->dp_pred, (size_t)(ALLOC_MAX_HOPS + 1) * nr) ||
-	    !ALLOCN(a->dp_best, (size_t)(ALLOC_MAX_HOPS + 1) * nr))
-		return -ENOMEM;
-	for (size_t i = 0; i < nr * nr; i++)
-		a->pairmap[i] = -1;
-	for (size_t r = 0; r < nres; r++) {
-		const struct alloc_resource *x = &in->res[r];
-		a->rmark[r] = -1;
-		if (x->kind != ALLOC_BANDWIDTH)
-			continue;
-		size_t key = (size_t)x->owner * nr + (size_t)x->to;
-		if (a->pairmap[key] < 0)
-			a->pairmap[key] = (int)r;
-		a->adj_start[x->owner + 1]++;
-	}
-	for (size_t i = 0; i < nr; i++)
-		a->adj_start[i + 1] += a->adj_start[i];
-	{
-		size_t *fill = calloc(nr ? nr : 1, sizeof(size_t));
-		if (!fill)
-			return -ENOMEM;
-		for (size_t r = 0; r < nres; r++) {
-			const struct alloc_resource *x = &in->res[r];
-			if (x->kind == ALLOC_BANDWIDTH)
-				a->adj[a->adj_start[x->owner] + fill[x->owner]++] = (int)r;
-		}
-		free(fill);
-	}
-	/* Direct resource and its lead per class. */
-	for (size_t c = 0; c < nc; c++) {
-		const struct alloc_class *k = &in->cls[c];
-		int d = -1;
-		if (k->kind == ALLOC_BANDWIDTH) {
-			d = a->pairmap[(size_t)k->src * nr + (size_t)k->dst];
-		} else {
-			for (size_t r = 0; r < nres && d < 0; r++)
-				if (in->res[r].kind == k->kind && in->res[r].owner == k->src)
-					d = (int)r;
-		}
-		a->direct[c] = d;
-		a->lead[c] = d >= 0 ? alloc_path_lead(a, c, &d, 1) : 0;
-		if (d < 0) {
-			/* No direct resource: the class can only use paths through others. */
-			uint32_t l = 0;
-			for (size_t r = 0; r < nres; r++)
-				if (in->res[r].kind == k->kind && in->res[r].lead_s > l)
-					l = in->res[r].lead_s;
-			a->lead[c] = l + a->p.lease_lead_s;
-		}
-	}
-	/* Classes by (priority, direct resource): two stable counting sorts. */
-	{
-		size_t *tmp = malloc((nc ? nc : 1) * sizeof(size_t));
-		size_t *cnt = calloc(nres + 2, sizeof(size_t));
-		if (!tmp || !cnt) {
-			free(tmp), free(cnt);
-			return -ENOMEM;
-		}
-		for (size_t c = 0; c < nc; c++)
-			cnt[a->direct[c] + 2]++;
-		for (size_t i = 1; i < nres + 2; i++)
-			cnt[i] += cnt[i - 1];
-		for (size_t c = 0; c < nc; c++)
-			tmp[cnt[a->direct[c] + 1]++] = c;
-		size_t lc[ALLOC_PRIO_LEVELS + 1] = {0};
-		for (size_t c = 0; c < nc; c++)
-			lc[in->cls[c].priority + 1]++;
-		for (int i = 1; i <= ALLOC_PRIO_LEVELS; i++)
-			lc[i] += lc[i - 1];
-		memcpy(a->lvl_start, lc, sizeof(lc));
-		for (size_t i = 0; i < nc; i++)
-			a->order[lc[in->cls[tmp[i]].priority]++] = tmp[i];
-		free(tmp), free(cnt);
-	}
-	/* Reservations by hold priority, and per class (direct ones first). */
-	{
-		size_t lc[ALLOC_PRIO_LEVELS + 1] = {0};
-		for (size_t j = 0; j < nv; j++)
-			lc[in->resv[j].hold_prio + 1]++;
-		for (int i = 1; i <= ALLOC_PRIO_LEVELS; i++)
-			lc[i] += lc[i - 1];
-		memcpy(a->rlvl_start, lc, sizeof(lc));
-		for (size_t j = 0; j < nv; j++)
-			a->rorder[lc[in->resv[j].hold_prio]++] = j;
-		for (size_t j = 0; j < nv; j++)
-			if (in->resv[j].cls >= 0)
-				a->cres_start[in->resv[j].cls + 1]++;
-		for (size_t c = 0; c < nc; c++)
-			a->cres_start[c + 1] += a->cres_start[c];
-		size_t *fill = calloc(nc ? nc : 1, sizeof(size_t));
-		if (!fill)
-			return -ENOMEM;
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t j = 0; j < nv; j++) {
-				const struct alloc_resv *v = &in->resv[j];
-				if (v->cls < 0)
-					continue;
-				bool dir = v->n_hops == 1 && v->hops[0] == a->direct[v->cls];
-				if (dir != (pass == 0))
-					continue;
-				a->cres[a->cres_start[v->cls] + fill[v->cls]++] = j;
-			}
-		free(fill);
+		alloc_sb_s(&b, "; ");
+		alloc_sb_s(&b, why);
 	}
 	return 0;
 }
@@ -839,12 +397,13 @@ static int preempt(struct alloc *a, size_t j, unsigned level)
 	char t0[16], t1[16], q[32];
 	const struct alloc_class *b = by >= 0 ? &a->in->cls[by] : NULL;
 	enum alloc_kind kind = a->in->res[res].kind;
-	text(r->reason, sizeof(r->reason),
-	     "preempted in %s-%s: %s on %s needed by priority %u (%s), above hold priority %u",
-	     fmt_hm(a->bstart, t0, sizeof(t0)), fmt_hm(a->bend, t1, sizeof(t1)),
-	     alloc_fmt_qty(kind, (double)v->quantity, q, sizeof(q)),
-	     a->in->res[res].name ? a->in->res[res].name : "?", b ? b->priority : 0,
-	     b && b->name ? b->name : "?", v->hold_prio);
+	alloc_text(
+	        r->reason, sizeof(r->reason),
+	        "preempted in %s-%s: %s on %s needed by priority %u (%s), above hold priority %u",
+	        alloc_fmt_hm(a->bstart, t0, sizeof(t0)), alloc_fmt_hm(a->bend, t1, sizeof(t1)),
+	        alloc_fmt_qty(kind, (double)v->quantity, q, sizeof(q)),
+	        a->in->res[res].name ? a->in->res[res].name : "?", b ? b->priority : 0,
+	        b && b->name ? b->name : "?", v->hold_prio);
 	return 0;
 }
 
@@ -904,21 +463,24 @@ static int surplus(struct alloc *a)
 				continue;
 			char t0[16], t1[16], h[32], n[32], q[32];
 			const struct alloc_class *k2 = &in->cls[c];
-			fmt_hm(a->bstart, t0, sizeof(t0));
-			fmt_hm(a->bend, t1, sizeof(t1));
+			alloc_fmt_hm(a->bstart, t0, sizeof(t0));
+			alloc_fmt_hm(a->bend, t1, sizeof(t1));
 			alloc_fmt_qty(k2->kind, (double)s->held, h, sizeof(h));
 			alloc_fmt_qty(k2->kind, s->need, n, sizeof(n));
 			alloc_fmt_qty(k2->kind, (double)v->quantity, q, sizeof(q));
 			if (band)
-				text(r->reason, sizeof(r->reason),
-				     "surplus in %s-%s: held %s, need %s; release %s: others need "
-				     "the capacity",
-				     t0, t1, h, n, q);
+				alloc_text(r->reason, sizeof(r->reason),
+				           "surplus in %s-%s: held %s, need %s; release %s: others "
+				           "need "
+				           "the capacity",
+				           t0, t1, h, n, q);
 			else
-				text(r->reason, sizeof(r->reason),
-				     "surplus in %s-%s: held %s > need %s x %g (p%g%s); release %s",
-				     t0, t1, h, n, 1.0 + a->p.release_above, k2->slo_quantile * 100,
-				     s->src == NEED_FORECAST ? " of the forecast" : "", q);
+				alloc_text(r->reason, sizeof(r->reason),
+				           "surplus in %s-%s: held %s > need %s x %g (p%g%s); "
+				           "release %s",
+				           t0, t1, h, n, 1.0 + a->p.release_above,
+				           k2->slo_quantile * 100,
+				           s->src == NEED_FORECAST ? " of the forecast" : "", q);
 		}
 	}
 	return 0;
@@ -954,13 +516,14 @@ static int resize(struct alloc *a)
 		if (!in->params.no_reasons) {
 			char t0[16], t1[16], o[32], n[32], nd[32];
 			const struct alloc_class *k = &in->cls[c];
-			text(r->reason, sizeof(r->reason),
-			     "resize in %s-%s: %s -> %s, need %s x %g",
-			     fmt_hm(a->bstart, t0, sizeof(t0)), fmt_hm(a->bend, t1, sizeof(t1)),
-			     alloc_fmt_qty(k->kind, (double)v->quantity, o, sizeof(o)),
-			     alloc_fmt_qty(k->kind, (double)nq, n, sizeof(n)),
-			     alloc_fmt_qty(k->kind, s->need, nd, sizeof(nd)),
-			     1.0 + a->p.release_above);
+			alloc_text(r->reason, sizeof(r->reason),
+			           "resize in %s-%s: %s -> %s, need %s x %g",
+			           alloc_fmt_hm(a->bstart, t0, sizeof(t0)),
+			           alloc_fmt_hm(a->bend, t1, sizeof(t1)),
+			           alloc_fmt_qty(k->kind, (double)v->quantity, o, sizeof(o)),
+			           alloc_fmt_qty(k->kind, (double)nq, n, sizeof(n)),
+			           alloc_fmt_qty(k->kind, s->need, nd, sizeof(nd)),
+			           1.0 + a->p.release_above);
 		}
 		if (nq) {
 			int64_t saved_bstart = a->bstart;
@@ -1030,7 +593,7 @@ int alloc_run(struct alloc *a, const struct alloc_input *in, const struct alloc_
 		return -EINVAL;
 	a->err[0] = '\0';
 	*out = NULL;
-	if ((rc = check_input(a, in)))
+	if ((rc = alloc_check_input(a, in)))
 		return rc;
 	a->in = in;
 	a->p = in->params;
@@ -1039,7 +602,7 @@ int alloc_run(struct alloc *a, const struct alloc_input *in, const struct alloc_
 	for (int k = 0; k < ALLOC_N_KINDS; k++)
 		if (!a->p.quantum[k])
 			a->p.quantum[k] = 1;
-	if ((rc = setup(a, in))) {
+	if ((rc = alloc_setup(a, in))) {
 		snprintf(a->err, sizeof(a->err), "out of memory");
 		return rc;
 	}
@@ -1055,8 +618,8 @@ int alloc_run(struct alloc *a, const struct alloc_input *in, const struct alloc_
 	if (nb == 0)
 		nb = 1;
 	if (nb > ALLOC_MAX_BLOCKS) {
-		fail(a, "%zu blocks of %" PRIu32 " s to plan: at most %d (raise block_s)", nb,
-		     a->p.block_s, ALLOC_MAX_BLOCKS);
+		alloc_fail(a, "%zu blocks of %" PRIu32 " s to plan: at most %d (raise block_s)", nb,
+		           a->p.block_s, ALLOC_MAX_BLOCKS);
 		return -E2BIG;
 	}
 	struct alloc_plan *pl = &a->plan;

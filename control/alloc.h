@@ -121,8 +121,8 @@ struct alloc_params {
 	                                   1 vCPU, 1 MiB, 1 GiB) */
 	unsigned max_hops;               /* longest transit path (default 2: one transit region) */
 	bool no_transit;                 /* direct resources only */
-	bool no_measured_floor;          /* never re-centre the block in progress on the measured rate */
-	bool no_reasons;                 /* skip formatting reasons (bulk simulation) */
+	bool no_measured_floor; /* never re-centre the block in progress on the measured rate */
+	bool no_reasons;        /* skip formatting reasons (bulk simulation) */
 };
 
 /* Defaults as documented above; now = 0. */

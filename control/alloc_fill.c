@@ -21,15 +21,6 @@
 
 #include "alloc_int.h"
 
-__attribute__((format(printf, 3, 4))) static int text(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 static int scratch(struct alloc *a)
 {
 	size_t n = a->in->n_cls ? a->in->n_cls : 1;
@@ -173,11 +164,12 @@ static int fill_direct(struct alloc *a, int r, size_t i0, size_t i1, unsigned le
 	enum alloc_kind kind = a->in->res[r].kind;
 	if (total > avail && !a->p.no_reasons) {
 		char w[32], f[32];
-		text(why, sizeof(why),
-		     "%s full: weighted fair share among %zu classes of priority %u (they want "
-		     "%s more, %s free)",
-		     name, n, level, alloc_fmt_qty(kind, total * (double)qn, w, sizeof(w)),
-		     alloc_fmt_qty(kind, avail * (double)qn, f, sizeof(f)));
+		alloc_text(
+		        why, sizeof(why),
+		        "%s full: weighted fair share among %zu classes of priority %u (they want "
+		        "%s more, %s free)",
+		        name, n, level, alloc_fmt_qty(kind, total * (double)qn, w, sizeof(w)),
+		        alloc_fmt_qty(kind, avail * (double)qn, f, sizeof(f)));
 	}
 	for (size_t k = 0; k < n; k++) {
 		size_t c = a->grp[k];
@@ -342,21 +334,22 @@ static void transit_why(const struct alloc *a, size_t c, const int *hops, unsign
 	int d = a->direct[c];
 	char dir[96];
 	if (d < 0)
-		text(dir, sizeof(dir), "no direct %s",
-		     k->kind == ALLOC_BANDWIDTH ? "link" : "pool");
+		alloc_text(dir, sizeof(dir), "no direct %s",
+		           k->kind == ALLOC_BANDWIDTH ? "link" : "pool");
 	else
-		text(dir, sizeof(dir), "direct %s full", in->res[d].name ? in->res[d].name : "?");
+		alloc_text(dir, sizeof(dir), "direct %s full",
+		           in->res[d].name ? in->res[d].name : "?");
 	if (k->kind != ALLOC_BANDWIDTH) {
-		text(buf, len, "%s: leased from %s", dir,
-		     in->regions ? in->regions[in->res[hops[0]].owner] : "a peer");
+		alloc_text(buf, len, "%s: leased from %s", dir,
+		           in->regions ? in->regions[in->res[hops[0]].owner] : "a peer");
 		return;
 	}
-	size_t off = (size_t)text(buf, len, "%s: transit via", dir);
+	size_t off = (size_t)alloc_text(buf, len, "%s: transit via", dir);
 	for (unsigned h = 1; h < n && off < len; h++)
-		off += (size_t)text(buf + off, len - off, " %s",
-		                    in->regions ? in->regions[in->res[hops[h]].owner] : "?");
+		off += (size_t)alloc_text(buf + off, len - off, " %s",
+		                          in->regions ? in->regions[in->res[hops[h]].owner] : "?");
 	if (n == 1 && off < len)
-		text(buf + off, len - off, " a parallel link");
+		alloc_text(buf + off, len - off, " a parallel link");
 }
 
 /* One round of transit for the level's classes still short. Returns how many got some. */

@@ -12,16 +12,16 @@
 struct alloc_cs {
 	double need;      /* clipped need over [eff, bend): what new leases must cover */
 	double need_keep; /* over [max(now, bstart), bend): what held leases still cover */
-	double quantile; /* raw quantile (before headroom), -1 when not from a forecast */
-	double basis;    /* what the need came from: quantile or measured rate */
-	double spread;   /* nowcast: the forecast's SLO quantile / median applied to it */
-	int64_t eff;     /* earliest instant a new direct lease can start */
-	int64_t cover;   /* held and kept (not surplus, not preempted) + granted this cycle */
-	int64_t held;    /* everything held before this cycle (kept + surplus candidates) */
-	int64_t granted; /* requested this cycle */
-	int last_kept;   /* releasable lease that straddles the need, or -1 */
-	bool decide;     /* the class plans this block */
-	uint8_t src;     /* NEED_* */
+	double quantile;  /* raw quantile (before headroom), -1 when not from a forecast */
+	double basis;     /* what the need came from: quantile or measured rate */
+	double spread;    /* nowcast: the forecast's SLO quantile / median applied to it */
+	int64_t eff;      /* earliest instant a new direct lease can start */
+	int64_t cover;    /* held and kept (not surplus, not preempted) + granted this cycle */
+	int64_t held;     /* everything held before this cycle (kept + surplus candidates) */
+	int64_t granted;  /* requested this cycle */
+	int last_kept;    /* releasable lease that straddles the need, or -1 */
+	bool decide;      /* the class plans this block */
+	uint8_t src;      /* NEED_* */
 	bool clipped_min, clipped_max;
 	bool short_direct;  /* the direct resource could not cover the deficit */
 	char need_txt[144]; /* the need in words, built on first use in the block */
@@ -89,7 +89,33 @@ struct alloc {
 	int64_t *dp_best;
 };
 
+/* A bounded string builder (alloc_text.c). */
+struct alloc_sb {
+	char *p;
+	size_t len, cap;
+};
+
+void alloc_sb_init(struct alloc_sb *b, char *buf, size_t cap);
+void alloc_sb_mem(struct alloc_sb *b, const char *s, size_t n);
+void alloc_sb_s(struct alloc_sb *b, const char *s);
+void alloc_sb_u(struct alloc_sb *b, uint64_t v);
+void alloc_sb_num3(struct alloc_sb *b, double v);                   /* three significant digits */
+void alloc_sb_qty(struct alloc_sb *b, enum alloc_kind k, double v); /* "2.31Gbit/s" */
+void alloc_sb_hm(struct alloc_sb *b, int64_t t);                    /* "11:00Z" */
+void alloc_sb_dur(struct alloc_sb *b, uint32_t s);                  /* "1h30m" */
+void alloc_sb_path(struct alloc_sb *b, const struct alloc *a, const int *hops, unsigned n);
+int alloc_text(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+char *alloc_fmt_hm(int64_t t, char *buf, size_t len);
+/* "need 2.31Gbit/s in 11:00Z-12:00Z (p95 2.1Gbit/s +10% headroom)", once per class and block */
+const char *alloc_need_text(struct alloc *a, size_t c);
+
+/* alloc_check.c */
+int alloc_check_input(struct alloc *a, const struct alloc_input *in);
+int alloc_setup(struct alloc *a, const struct alloc_input *in);
+
 /* alloc.c */
+int alloc_fail(struct alloc *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void alloc_free_scratch(struct alloc *a);
 /* "2.31Gbit/s", "12 vCPU", "1.5GiB" */
 char *alloc_fmt_qty(enum alloc_kind k, double v, char *buf, size_t len);
 uint64_t alloc_quantum(const struct alloc *a, int res);
