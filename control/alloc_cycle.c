@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * alloc_cycle: one controller cycle of the tidald module `alloc` (docs/alloc.md): the input
+ * from the running config (regions, links, pools), the forecasts (from the update, else
+ * demand_forecast_get) and the ledger's live leases; the plan applied in one ledger batch,
+ * releases first; every action into the decision log.
+ *
+ * Owns nothing beyond one cycle's arrays. Books only through ledger.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_mod_int.h"
+#include "collector.h"
+#include "log.h"
+#include "tidald.h"
+
+#pragma weak demand_forecast_get
+#pragma weak collector_rate_bps
+
+/* ---- peers ----------------------------------------------------------------------------- */
+
+/* Leasing from a peer goes through the peering module's lease service. This tidald is built
+ * without it: the decision is logged and nothing is booked. */
+static int lease_from_peer(struct alloc_mod *m, const char *peer, const char *app, const char *what,
+                           char *result, size_t len)
+{
+	(void)m, (void)app, (void)what;
+	snprintf(result, len, "skipped: no peering module to lease from %s", peer);
+	return -ENOTSUP;
+}
+
+/* Capacity that peers advertise on their links (transit). Adverts reach tidald through the
+ * peering module; without it no remote link is known and transit is not planned. */
+static size_t remote_resources(struct alloc_mod *m, struct alloc_resource *out, size_t max)
+{
+	(void)m, (void)out, (void)max;
+	return 0;
+}
+
+/* ---- one cycle ----------------------------------------------------------------------- */
+
+struct cycle {
+	struct alloc_mod *m;
+	const struct tidal_cfg *cfg;
+	const struct demand_update *up;
+	int64_t now;
+	const char **regions;
+	size_t n_regions;
+	struct alloc_resource *res;
+	char (*res_names)[LEDGER_RES_MAX];
+	size_t n_res;
+	struct alloc_class *cls;
+	char (*cls_names)[LEDGER_RES_MAX];
+	const char **cls_match; /* apps: match text; pools: NULL */
+	int *cls_pool;          /* pools: index in cfg->pools, else -1 */
+	size_t n_cls;
+	struct alloc_resv *resv;
+	uint8_t (*resv_id)[LEDGER_ID_LEN];
+	size_t n_resv, cap_resv;
+};
+
+static const struct demand_forecast *find_forecast(struct cycle *c, const char *series)
+{
+	if (c->up)
+		for (size_t i = 0; i < c->up->n; i++)
+			if (c->up->forecasts[i] && !strcmp(c->up->forecasts[i]->series, series))
+				return c->up->forecasts[i];
+	if (demand_forecast_get)
+		return demand_forecast_get(c->m->d, series);
+	return NULL;
+}
+
+static int region_index(const struct cycle *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_regions; i++)
+		if (!strcmp(c->regions[i], name))
+			return (int)i;
+	return -1;
+}
+
+static int res_index(const struct cycle *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_res; i++)
+		if (!strcmp(c->res_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+static void match_text(const struct cfg_match *mt, char *buf, size_t len)
+{
+	size_t off = 0;
+	char tmp[64];
+	buf[0] = '\0';
+	for (size_t i = 0; i < mt->n_dst && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%sdst %s", off ? ", " : "",
+		                        cfg_fmt_prefix(&mt->dst[i], tmp, sizeof(tmp)));
+	for (size_t i = 0; i < mt->n_src && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%ssrc %s", off ? ", " : "",
+		                        cfg_fmt_prefix(&mt->src[i], tmp, sizeof(tmp)));
+	for (size_t i = 0; i < mt->n_dscp && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%sdscp %s", off ? ", " : "",
+		                        cfg_fmt_dscp(mt->dscp[i], tmp, sizeof(tmp)));
+}
+
+static int build_topology(struct cycle *c)
+{
+	const struct tidal_cfg *cfg = c->cfg;
+	c->n_regions = 1 + cfg->n_peers;
+	c->regions = calloc(c->n_regions, sizeof(char *));
+	size_t max_res = cfg->n_links + 3 * cfg->n_pools + 64;
+	c->res = calloc(max_res, sizeof(*c->res));
+	c->res_names = calloc(max_res, sizeof(*c->res_names));
+	if (!c->regions || !c->res || !c->res_names)
+		return -ENOMEM;
+	c->regions[0] = cfg->region.name;
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		c->regions[i + 1] = cfg->peers[i].name;
+	for (size_t i = 0; i < cfg->n_links; i++) {
+		const struct cfg_link *l = &cfg->links[i];
+		int to = -1;
+		for (size_t p = 0; p < cfg->n_peers && to < 0; p++)
+			if (!strcmp(cfg->peers[p].link, l->name))
+				to = (int)p + 1;
+		if (to < 0)
+			continue; /* no peer on it: nothing to route there */
+		snprintf(c->res_names[c->n_res], LEDGER_RES_MAX, "link.%s", l->name);
+		c->res[c->n_res] =
+		        (struct alloc_resource){.name = c->res_names[c->n_res],
+		                                .kind = ALLOC_BANDWIDTH,
+		                                .owner = 0,
+		                                .to = to,
+		                                .capacity = l->reservable_bps,
+		                                .lead_s = (uint32_t)(l->lead_time_ms / 1000)};
+		c->n_res++;
+	}
+	static const enum alloc_kind kinds[] = {ALLOC_VCPU, ALLOC_MEMORY, ALLOC_STORAGE};
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		const struct cfg_pool *p = &cfg->pools[i];
+		const uint64_t amount[] = {p->vcpu, p->memory_bytes, p->storage_bytes};
+		for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+			if (!amount[k])
+				continue;
+			snprintf(c->res_names[c->n_res], LEDGER_RES_MAX, "pool.%s.%s", p->name,
+			         ledger_kind_name((enum ledger_kind)kinds[k]));
+			c->res[c->n_res] = (struct alloc_resource){
+			        .name = c->res_names[c->n_res],
+			        .kind = kinds[k],
+			        .owner = 0,
+			        .to = -1,
+			        .capacity = amount[k],
+			        .lead_s = (uint32_t)(p->lead_time_ms / 1000)};
+			c->n_res++;
+		}
+	}
+	c->n_res += remote_resources(c->m, c->res + c->n_res, max_res - c->n_res);
+	return 0;
+}
+
+static int build_classes(struct cycle *c)
+{
+	const struct tidal_cfg *cfg = c->cfg;
+	size_t max = cfg->n_apps + 3 * cfg->n_pools;
+	c->cls = calloc(max + 1, sizeof(*c->cls));
+	c->cls_names = calloc(max + 1, sizeof(*c->cls_names));
+	c->cls_match = calloc(max + 1, sizeof(char *));
+	c->cls_pool = calloc(max + 1, sizeof(int));
+	if (!c->cls || !c->cls_names || !c->cls_match || !c->cls_pool)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_apps; i++) {
+		const struct cfg_app *a = &cfg->apps[i];
+		int dst = a->peer[0] ? region_index(c, a->peer) : (c->n_regions > 1 ? 1 : -1);
+		if (dst < 1)
+			continue; /* no peer to send it to: nothing to reserve */
+		struct alloc_class *k = &c->cls[c->n_cls];
+		snprintf(c->cls_names[c->n_cls], LEDGER_RES_MAX, "%s", a->name);
+		double measured = -1;
+		if (collector_rate_bps)
+			measured = collector_rate_bps(c->m->d, a->name, COLL_DIR_OUT);
+		*k = (struct alloc_class){.name = c->cls_names[c->n_cls],
+		                          .kind = ALLOC_BANDWIDTH,
+		                          .src = 0,
+		                          .dst = dst,
+		                          .priority = a->priority,
+		                          .slo_quantile = a->slo_quantile,
+		                          .headroom = a->headroom,
+		                          .min_rate = a->min_rate_bps,
+		                          .max_rate = a->max_rate_bps,
+		                          .fc = find_forecast(c, a->name),
+		                          .measured = measured};
+		c->cls_pool[c->n_cls] = -1;
+		c->n_cls++;
+	}
+	for (size_t r = 0; r < c->n_res; r++) {
+		if (c->res[r].kind == ALLOC_BANDWIDTH || c->res[r].owner != 0)
+			continue;
+		/* A pool series "pool.NAME.KIND" sized like an app, at the default priority. */
+		const struct demand_forecast *f = find_forecast(c, c->res_names[r]);
+		if (!f)
+			continue;
+		struct alloc_class *k = &c->cls[c->n_cls];
+		snprintf(c->cls_names[c->n_cls], LEDGER_RES_MAX, "%s", c->res_names[r]);
+		*k = (struct alloc_class){.name = c->cls_names[c->n_cls],
+		                          .kind = c->res[r].kind,
+		                          .src = 0,
+		                          .dst = -1,
+		                          .priority = 4,
+		                          .slo_quantile = 0.95,
+		                          .fc = f,
+		                          .measured = -1};
+		c->cls_pool[c->n_cls] = -1;
+		for (size_t p = 0; p < cfg->n_pools; p++) {
+			size_t len = strlen(cfg->pools[p].name);
+			if (!strncmp(c->res_names[r] + 5, cfg->pools[p].name, len) &&
+			    c->res_names[r][5 + len] == '.')
+				c->cls_pool[c->n_cls] = (int)p;
+		}
+		c->n_cls++;
+	}
+	return 0;
+}
+
+static int class_of(const struct cycle *c, const char *app)
+{
+	for (size_t i = 0; i < c->n_cls; i++)
+		if (!strcmp(c->cls_names[i], app))
+			return (int)i;
+	return -1;
+}
+
+static int collect_one(const struct ledger_lease *x, void *arg)
+{
+	struct cycle *c = arg;
+	int r = res_index(c, x->resource);
+	if (r < 0 || x->end <= c->now)
+		return 0; /* not one of our resources (a lease we asked of a peer), or over */
+	size_t cap = c->cap_resv;
+	if (amod_grow((void **)&c->resv, &c->cap_resv, c->n_resv + 1, sizeof(*c->resv)))
+		return -ENOMEM;
+	if (c->cap_resv != cap || !c->resv_id) {
+		uint8_t(*ids)[LEDGER_ID_LEN] = realloc(c->resv_id, c->cap_resv * LEDGER_ID_LEN);
+		if (!ids)
+			return -ENOMEM;
+		c->resv_id = ids;
+	}
+	bool ours = !strcmp(x->requester, c->cfg->region.name);
+	int cls = ours && x->app[0] ? class_of(c, x->app) : -1;
+	struct alloc_resv *v = &c->resv[c->n_resv];
+	memset(v, 0, sizeof(*v));
+	v->cls = cls;
+	v->hops[0] = r;
+	v->n_hops = 1;
+	v->quantity = x->quantity;
+	v->start = x->start;
+	v->end = x->end;
+	v->hold_prio = x->hold_prio;
+	v->fixed = cls < 0 || !amod_is_managed(c->m, x->id);
+	v->user = c->n_resv;
+	memcpy(c->resv_id[c->n_resv], x->id, LEDGER_ID_LEN);
+	c->n_resv++;
+	return 0;
+}
+
+static void cycle_free(struct cycle *c)
+{
+	free(c->regions), free(c->res), free(c->res_names), free(c->cls), free(c->cls_names);
+	for (size_t i = 0; i < c->n_cls; i++)
+		free((void *)c->cls_match[i]);
+	free(c->cls_match), free(c->cls_pool), free(c->resv), free(c->resv_id);
+}
+
+static void apply_release(struct cycle *c, struct ledger *lg, const struct alloc_release *x)
+{
+	struct alloc_mod *m = c->m;
+	const struct alloc_resv *v = &c->resv[x->resv];
+	const char *app = x->cls >= 0 ? c->cls_names[x->cls] : "";
+	const char *what = x->why == ALLOC_PREEMPTED ? "preempt"
+	                   : x->why == ALLOC_RESIZE  ? "resize"
+	                                             : "release";
+	char result[64], id[LEDGER_ID_STR];
+	ledger_id_fmt(c->resv_id[x->resv], id);
+	if (x->cls < 0) {
+		/* Another region's lease: the ledger preempts it when our booking needs the room.
+		 */
+		amod_decide(m, what, app, c->res_names[v->hops[0]], c->res[v->hops[0]].kind,
+		            v->quantity, v->start, v->end, "left to the ledger's preemption",
+		            x->reason);
+		return;
+	}
+	struct ledger_lease out;
+	enum ledger_err why = LEDGER_OK;
+	int rc = ledger_release(lg, c->resv_id[x->resv], c->now, &out, &why);
+	if (rc == 0) {
+		snprintf(result, sizeof(result), "released %.8s", id);
+		m->releases++;
+	} else {
+		snprintf(result, sizeof(result), "failed: %s", ledger_err_name(why));
+	}
+	amod_decide(m, what, app, c->res_names[v->hops[0]], c->res[v->hops[0]].kind, v->quantity,
+	            v->start, v->end, result, x->reason);
+}
+
+static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc_request *q)
+{
+	struct alloc_mod *m = c->m;
+	const char *app = c->cls_names[q->cls];
+	char path[160] = "", result[64];
+	size_t off = 0;
+	bool remote = false;
+	for (unsigned h = 0; h < q->n_hops && off < sizeof(path); h++) {
+		off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%s", h ? "+" : "",
+		                        c->res_names[q->hops[h]]);
+		remote |= c->res[q->hops[h]].owner != 0;
+	}
+	enum alloc_kind kind = c->res[q->hops[0]].kind;
+	if (remote) {
+		/* Every hop or none: a local hop alone would carry nothing. */
+		int peer = c->res[q->hops[q->n_hops - 1]].owner;
+		lease_from_peer(m, c->regions[peer], app, path, result, sizeof(result));
+		m->skipped++;
+		amod_decide(m, "lease", app, path, kind, q->quantity, q->start, q->end, result,
+		            q->reason);
+		return;
+	}
+	struct ledger_req r;
+	memset(&r, 0, sizeof(r));
+	ledger_id_new(r.id);
+	snprintf(r.requester, sizeof(r.requester), "%s", c->cfg->region.name);
+	snprintf(r.provider, sizeof(r.provider), "%s", c->cfg->region.name);
+	snprintf(r.resource, sizeof(r.resource), "%s", c->res_names[q->hops[0]]);
+	r.kind = (enum ledger_kind)kind;
+	r.quantity = q->quantity;
+	r.start = q->start;
+	r.end = q->end;
+	r.setup_prio = r.hold_prio = q->prio;
+	if (c->cls_match[q->cls])
+		snprintf(r.match, sizeof(r.match), "%s", c->cls_match[q->cls]);
+	snprintf(r.app, sizeof(r.app), "%s", app);
+	struct ledger_lease out;
+	enum ledger_err why = LEDGER_OK;
+	int rc = ledger_book(lg, &r, c->now, &out, &why);
+	char id[LEDGER_ID_STR];
+	if (rc == 0) {
+		if (!amod_grow((void **)&m->managed, &m->cap_managed, m->n_managed + 1,
+		               LEDGER_ID_LEN))
+			memcpy(m->managed[m->n_managed++], r.id, LEDGER_ID_LEN);
+		snprintf(result, sizeof(result), "booked %.8s", ledger_id_fmt(r.id, id));
+		m->requests++;
+	} else {
+		snprintf(result, sizeof(result), "refused: %s", ledger_err_name(why));
+		m->refused++;
+	}
+	amod_decide(m, q->replaces ? "resize" : "request", app, path, kind, q->quantity, q->start,
+	            q->end, result, q->reason);
+}
+
+static void keep_views(struct alloc_mod *m, const struct cycle *c, const struct alloc_plan *p)
+{
+	free(m->apps);
+	m->apps = calloc(c->n_cls + 1, sizeof(*m->apps));
+	m->n_apps = m->apps ? c->n_cls : 0;
+	for (size_t i = 0; i < m->n_apps; i++) {
+		struct app_state *a = &m->apps[i];
+		const struct alloc_class_view *w = &p->view[i];
+		snprintf(a->name, sizeof(a->name), "%s", c->cls_names[i]);
+		a->valid = w->need >= 0;
+		a->need = w->need;
+		a->quantile = w->quantile;
+		a->planned = w->planned;
+		a->short_by = w->short_by;
+		a->need_start = w->need_start;
+		if (w->short_by > 0.5) {
+			char n[32], s[32], reason[ALLOC_REASON_MAX];
+			snprintf(reason, sizeof(reason),
+			         "need %s from %s cannot be covered: no capacity left at priority "
+			         "%u on its resources",
+			         amod_fmt_qty(c->cls[i].kind, (uint64_t)w->need, n, sizeof(n)),
+			         cfg_fmt_time(w->need_start, s, sizeof(s)), c->cls[i].priority);
+			amod_decide(m, "short", a->name, "", c->cls[i].kind, (uint64_t)w->short_by,
+			            w->need_start, 0, "short", reason);
+		}
+	}
+}
+
+/* Run one cycle now. `up` may be NULL (forecasts then come from demand_forecast_get). */
+int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, size_t len)
+{
+	struct ledger *lg = ledger_mod_get(m->d);
+	if (!lg) {
+		snprintf(msg, len, "no ledger module: nothing can be booked");
+		if (!m->warned_no_ledger)
+			log_warn("alloc: %s", msg);
+		m->warned_no_ledger = true;
+		return -ENOENT;
+	}
+	double t0 = amod_mono();
+	struct cycle c = {.m = m, .cfg = tidald_cfg(m->d), .up = up, .now = tidald_now()};
+	int rc = build_topology(&c);
+	if (!rc)
+		rc = build_classes(&c);
+	for (size_t i = 0; !rc && i < c.n_cls; i++) {
+		const struct cfg_app *a = cfg_find_app(c.cfg, c.cls_names[i]);
+		if (!a)
+			continue;
+		char *t = malloc(LEDGER_MATCH_MAX);
+		if (!t) {
+			rc = -ENOMEM;
+			break;
+		}
+		match_text(&a->match, t, LEDGER_MATCH_MAX);
+		c.cls_match[i] = t;
+	}
+	if (!rc)
+		rc = ledger_foreach(lg, false, collect_one, &c);
+	const struct alloc_plan *plan = NULL;
+	if (!rc) {
+		struct alloc_input in = {.regions = c.regions,
+		                         .n_regions = c.n_regions,
+		                         .res = c.res,
+		                         .n_res = c.n_res,
+		                         .cls = c.cls,
+		                         .n_cls = c.n_cls,
+		                         .resv = c.resv,
+		                         .n_resv = c.n_resv};
+		alloc_params_init(&in.params);
+		uint64_t bucket = c.cfg->forecast.bucket_ms / 1000;
+		uint64_t period = c.cfg->forecast.period_ms / 1000;
+		in.params.now = c.now;
+		in.params.block_s = bucket > MIN_BLOCK_S ? (uint32_t)bucket : MIN_BLOCK_S;
+		in.params.period_s = period ? (uint32_t)period : MIN_BLOCK_S;
+		in.params.lease_lead_s = (uint32_t)(c.cfg->peering.lease_lead_time_ms / 1000);
+		rc = alloc_run(m->a, &in, &plan);
+		if (rc)
+			snprintf(msg, len, "controller refused its input: %s", alloc_error(m->a));
+	} else if (rc == -ENOMEM) {
+		snprintf(msg, len, "out of memory");
+	}
+	if (!rc) {
+		/* Releases first (they make room), then bookings, in one durable batch. */
+		bool batch = ledger_batch_begin(lg) == 0;
+		for (size_t i = 0; i < plan->n_rel; i++)
+			apply_release(&c, lg, &plan->rel[i]);
+		for (size_t i = 0; i < plan->n_req; i++)
+			apply_request(&c, lg, &plan->req[i]);
+		if (batch && ledger_batch_commit(lg) != 0) {
+			snprintf(msg, len, "the ledger could not store the cycle's bookings");
+			rc = -EIO;
+		}
+		keep_views(m, &c, plan);
+	}
+	m->last_cycle_s = amod_mono() - t0;
+	m->last_cycle_at = c.now;
+	if (rc) {
+		m->failed_cycles++;
+		log_err("alloc: cycle failed: %s", msg);
+	} else {
+		m->cycles++;
+		snprintf(msg, len,
+		         "%zu classes, %zu resources, %zu leases held: %zu requests, "
+		         "%zu releases in %.1f ms",
+		         c.n_cls, c.n_res, c.n_resv, plan->n_req, plan->n_rel,
+		         m->last_cycle_s * 1e3);
+		log_info("alloc: cycle: %s", msg);
+	}
+	cycle_free(&c);
+	return rc;
+}
