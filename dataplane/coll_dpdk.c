@@ -99,6 +99,12 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 			return rc;
 		}
 	}
+	/* a tidal-dp started with --rx-off waits for its classes: they are there now */
+	rc = dp_rx_enable(b->c, DP_ALL_PAIRS, true);
+	if (rc < 0) {
+		log_err("dataplane: starting reception: %s", dp_last_error(b->c));
+		return rc;
+	}
 	b->installed = true;
 	return 0;
 }

@@ -105,6 +105,9 @@ int dp_class_add(struct dp_conn *c, const struct dp_class *cls);
 int dp_class_del(struct dp_conn *c, uint32_t id);
 int dp_subport_rate(struct dp_conn *c, uint16_t pair, uint16_t subport, uint64_t rate_bps);
 int dp_pipe_rate(struct dp_conn *c, const struct dp_pipe_rate *r);
+/* Start (on) or stop reception on a pair (DP_ALL_PAIRS: all). tidal-dp started with
+ * --rx-off receives nothing until this, so classes can be installed first. */
+int dp_rx_enable(struct dp_conn *c, uint16_t pair, bool on);
 /* Read every page of stats; free the result with dp_stats_free. */
 int dp_stats_read(struct dp_conn *c, struct dp_stats **out);
 void dp_stats_free(struct dp_stats *s);

@@ -340,6 +340,15 @@ int dp_pipe_rate(struct dp_conn *c, const struct dp_pipe_rate *r)
 	return simple(c, &req);
 }
 
+int dp_rx_enable(struct dp_conn *c, uint16_t pair, bool on)
+{
+	struct dpmsg req = {.hdr.type = DPMSG_RX_ENABLE};
+
+	req.u.rx.pair = pair;
+	req.u.rx.on = on;
+	return simple(c, &req);
+}
+
 void dp_stats_free(struct dp_stats *s)
 {
 	if (!s)

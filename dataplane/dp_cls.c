@@ -327,7 +327,8 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 	*why = "out of memory";
 	dp_clsb_abort(b);
 
-	for (uint32_t id = 0; id < b->max_classes; id++) {
+	/* class 0 is where a packet goes when no candidate matched: never a candidate */
+	for (uint32_t id = 1; id < b->max_classes; id++) {
 		if (!recs[id].active)
 			continue;
 		n_dst_total += recs[id].def.n_dst;
@@ -335,7 +336,7 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 		if (recs[id].def.n_dst == 0)
 			n_nodst++;
 	}
-	if (set_init(&set, n_dst_total + 1) < 0)
+	if (set_init(&set, n_dst_total + 5) < 0)
 		goto out;
 	src_off = calloc(b->max_classes, sizeof(*src_off));
 	nodst = calloc(n_nodst + 1, sizeof(*nodst));
@@ -354,7 +355,7 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 	/* distinct destination prefixes, each with the classes naming it */
 	n_nodst = 0;
 	n_src_total = 0;
-	for (uint32_t id = 0; id < b->max_classes; id++) {
+	for (uint32_t id = 1; id < b->max_classes; id++) {
 		const struct dp_class_rec *r = &recs[id];
 		if (!r->active)
 			continue;
@@ -369,6 +370,17 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 		src_off[id] = n_src_total;
 		memcpy(t->src + n_src_total, r->def.src, r->def.n_src * sizeof(*t->src));
 		n_src_total += r->def.n_src;
+	}
+	/* LPM has no /0: a default route is installed as its two /1 halves, whose
+	 * candidate lists then include the /0's classes like any shorter prefix's */
+	for (unsigned fam = 0; fam < 2; fam++) {
+		struct cfg_prefix half = {.family = fam ? AF_INET6 : AF_INET, .len = 1};
+		if (!lens[fam][0])
+			continue;
+		set_add(&set, &half);
+		half.addr[0] = 0x80;
+		set_add(&set, &half);
+		lens[fam][1] = true;
 	}
 	for (uint32_t i = 0; i < set.cap; i++) {
 		if (!set.e[i].used)
@@ -416,6 +428,8 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 					(*nx)++;
 				e->id = (*nx)++;
 				id_used[e->id] = 1;
+				if (e->p.len == 0)
+					continue; /* carried by the /1 halves; never in an LPM */
 				ops[nops].add = true;
 				ops[nops].pfx = e->p;
 				ops[nops].id = e->id;

@@ -133,6 +133,13 @@ static int handle(struct dp_state *s, int fd, const uint8_t *frame, size_t len)
 			log_warn("control: pipe rate refused: %s", err);
 		rc = reply_result(fd, seq, rc, err);
 		break;
+	case DPMSG_RX_ENABLE:
+		rc = dp_ops_rx_enable(s, m.u.rx.pair, m.u.rx.on, err, sizeof(err));
+		if (rc == 0)
+			log_info("control: reception %s on %s", m.u.rx.on ? "started" : "stopped",
+				 m.u.rx.pair == DPMSG_ALL_PAIRS ? "every pair" : "one pair");
+		rc = reply_result(fd, seq, rc, err);
+		break;
 	case DPMSG_STATS_REQ:
 		if (m.u.stats_req.first_class == 0)
 			dp_ops_fold(s);

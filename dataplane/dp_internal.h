@@ -68,6 +68,7 @@ struct dp_opts {
 	uint16_t pair_tx[DP_MAX_PAIRS];
 	unsigned stages;  /* 1, 2 or 3 lcores per pair */
 	bool replay;      /* release received packets at their capture timestamps */
+	bool rx_off;      /* start with reception stopped (until RX_ENABLE) */
 	const char *trace_path;
 };
 
@@ -206,8 +207,9 @@ struct dp_pair {
 	struct dp_cnt_rx *cnt_rx;
 	struct dp_cnt_sched *cnt_sched;
 	struct dp_cnt_tx *cnt_tx;
-	/* pair-level counters: rx side */
-	uint64_t non_ip __rte_cache_aligned;
+	/* rx side */
+	uint32_t rx_on __rte_cache_aligned; /* written by the control thread */
+	uint64_t non_ip;
 	uint64_t rx_seq;
 	struct dp_replay replay;
 	/* sched side */
@@ -324,6 +326,7 @@ int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *er
 int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, size_t n);
 /* Fold scheduler stats on every pair (so that the next read is exact). */
 int dp_ops_fold(struct dp_state *s);
+int dp_ops_rx_enable(struct dp_state *s, uint16_t pair, bool on, char *err, size_t n);
 /* One page of stats from first_class on; out's arrays are malloc'd (dpmsg_clear). */
 int dp_ops_stats_page(struct dp_state *s, const struct dpmsg_stats_req *req,
 		      struct dpmsg_stats_rep *out);

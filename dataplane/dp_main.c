@@ -3,7 +3,7 @@
  * tidal-dp: the DPDK dataplane of tidal.
  *
  *   tidal-dp [EAL options] -- -c FILE -s SOCKET [-p RX:TX]... [--stages 1|2|3]
- *            [--replay] [--trace FILE] [--log-level LEVEL]
+ *            [--replay] [--rx-off] [--trace FILE] [--log-level LEVEL]
  *
  * Sets up EAL, the ports of every pair (rx port -> tx port), one rte_sched hierarchy per
  * pair, the class tables and the lcores (docs/dataplane.md), then runs until SIGINT or
@@ -51,6 +51,8 @@ static void usage(FILE *out)
 		"                        3 (rx | sched | tx); default 1\n"
 		"      --replay          release received packets at their capture timestamps\n"
 		"                        (net_pcap input replayed in real time)\n"
+		"      --rx-off          start with reception stopped until the control socket\n"
+		"                        starts it (install classes first)\n"
 		"      --trace FILE      write one line per received packet: pair seq class tc colour\n"
 		"      --log-level L     error, warn, info (default), debug\n");
 }
@@ -63,6 +65,7 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 		{"pair", required_argument, NULL, 'p'},
 		{"stages", required_argument, NULL, 'S'},
 		{"replay", no_argument, NULL, 'R'},
+		{"rx-off", no_argument, NULL, 'O'},
 		{"trace", required_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -108,6 +111,9 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 			break;
 		case 'R':
 			o->replay = true;
+			break;
+		case 'O':
+			o->rx_off = true;
 			break;
 		case 'T':
 			o->trace_path = optarg;
@@ -337,6 +343,7 @@ static int validate_pairs(struct dp_state *s)
 		s->pairs[i].idx = (uint16_t)i;
 		s->pairs[i].rx_port = rx;
 		s->pairs[i].tx_port = tx;
+		s->pairs[i].rx_on = s->opts.rx_off ? 0 : 1;
 	}
 	s->n_pairs = s->opts.n_pairs;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)

@@ -573,6 +573,18 @@ out:
 	return rc;
 }
 
+int dp_ops_rx_enable(struct dp_state *s, uint16_t pair, bool on, char *err, size_t n)
+{
+	unsigned lo = 0, hi = 0;
+	int rc = pairs_of(s, pair, &lo, &hi, err, n);
+
+	if (rc < 0)
+		return rc;
+	for (unsigned i = lo; i < hi; i++)
+		__atomic_store_n(&s->pairs[i].rx_on, on ? 1u : 0u, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* ---- stats -------------------------------------------------------------------------------- */
 
 int dp_ops_fold(struct dp_state *s)

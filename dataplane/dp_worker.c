@@ -257,6 +257,8 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 	const struct dp_cls_table *t = lc->table;
 	uint16_t n, nk = 0;
 
+	if (!__atomic_load_n(&p->rx_on, __ATOMIC_ACQUIRE))
+		return 0;
 	if (dp_g->opts.replay)
 		n = replay_take(p, &pkts, now);
 	else

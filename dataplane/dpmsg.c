@@ -323,6 +323,18 @@ int dpmsg_decode(const void *frame, size_t len, struct dpmsg *m, const char **wh
 	case DPMSG_STATS_REP:
 		rc = decode_stats(&r, &m->u.stats, why);
 		break;
+	case DPMSG_RX_ENABLE: {
+		uint8_t on;
+		m->u.rx.pair = tb_get_u16(&r);
+		on = tb_get_u8(&r);
+		rc = 0;
+		if (tb_reader_ok(&r) && on > 1) {
+			*why = "rx enable: flag must be 0 or 1";
+			rc = -EBADMSG;
+		}
+		m->u.rx.on = on == 1;
+		break;
+	}
 	default:
 		*why = "unknown message type";
 		return -ENOTSUP;
@@ -458,6 +470,10 @@ int dpmsg_encode(struct tb_writer *w, const struct dpmsg *m)
 		}
 		break;
 	}
+	case DPMSG_RX_ENABLE:
+		tb_put_u16(w, m->u.rx.pair);
+		tb_put_u8(w, m->u.rx.on ? 1 : 0);
+		break;
 	default:
 		w->err = true;
 		break;
@@ -523,6 +539,8 @@ const char *dpmsg_type_name(uint8_t type)
 		return "STATS_REQ";
 	case DPMSG_STATS_REP:
 		return "STATS_REP";
+	case DPMSG_RX_ENABLE:
+		return "RX_ENABLE";
 	default:
 		return "UNKNOWN";
 	}

@@ -50,6 +50,7 @@ enum dpmsg_type {
 	DPMSG_PIPE_RATE = 13,   /* -> RESULT */
 	DPMSG_STATS_REQ = 14,   /* -> STATS_REP */
 	DPMSG_STATS_REP = 15,
+	DPMSG_RX_ENABLE = 16,   /* -> RESULT; start or stop reception on pairs */
 };
 
 struct dpmsg_hdr {
@@ -113,6 +114,11 @@ struct dpmsg_rate {
 	uint32_t tb_bytes; /* PIPE_RATE only; token bucket size, 0: the configured default */
 	uint8_t n_tc;     /* PIPE_RATE only; 0 or DPMSG_N_TC */
 	uint64_t tc_rate_bps[DPMSG_N_TC]; /* 0: the pipe rate */
+};
+
+struct dpmsg_rx_enable {
+	uint16_t pair; /* DPMSG_ALL_PAIRS: every pair */
+	bool on;
 };
 
 struct dpmsg_stats_req {
@@ -182,6 +188,7 @@ struct dpmsg {
 		struct dpmsg_rate rate; /* SUBPORT_RATE, PIPE_RATE */
 		struct dpmsg_stats_req stats_req;
 		struct dpmsg_stats_rep stats;
+		struct dpmsg_rx_enable rx;
 	} u;
 };
 

@@ -10,6 +10,7 @@
  *     pipe rate [pair N] SUBPORT PIPE RATE [tb BYTES] [tc RATE,RATE,...13]
  *     subport rate [pair N] SUBPORT RATE
  *     stats
+ *     rx on|off [pair N]
  *     batch FILE          one command per line ('-' reads stdin; '#' starts a comment)
  *
  * Rates in bits/s with SI suffixes (10M, 1G; 0 = unlimited), bytes with KiB/MiB suffixes.
@@ -388,6 +389,14 @@ static int run(struct dp_conn *c, int argc, char **argv)
 		return cmd_rate(c, true, argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[0], "subport") == 0 && strcmp(argv[1], "rate") == 0)
 		return cmd_rate(c, false, argc - 2, argv + 2);
+	if ((argc == 2 || argc == 4) && strcmp(argv[0], "rx") == 0 &&
+	    (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0)) {
+		uint32_t pair = DP_ALL_PAIRS;
+		if (argc == 4 && (strcmp(argv[2], "pair") || parse_u32(argv[3], 65534, &pair) < 0))
+			return usage_err("rx on|off [pair N]", NULL);
+		int rc = dp_rx_enable(c, (uint16_t)pair, argv[1][1] == 'n');
+		return rc < 0 ? refused(c, rc) : 0;
+	}
 	if (argc == 2 && strcmp(argv[0], "batch") == 0)
 		return cmd_batch(c, argv[1]);
 	return usage_err("unknown command '%s'", argc ? argv[0] : "");
@@ -419,6 +428,7 @@ int main(int argc, char **argv)
 			     "  class del ID\n"
 			     "  pipe rate [pair N] SUBPORT PIPE RATE [tb BYTES] [tc R1,...,R13]\n"
 			     "  subport rate [pair N] SUBPORT RATE\n"
+			     "  rx on|off [pair N]\n"
 			     "  batch FILE|-");
 			return 0;
 		default:
