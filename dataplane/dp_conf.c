@@ -191,7 +191,7 @@ static const char *const dataplane_keys[] = {
 	"rate",        "frame_overhead",   "mtu",     "subports", "pipes",
 	"queue_size",  "tc_period",        "pipe_burst", "pipe_profiles", "subport_profiles",
 	"classes",     "prefixes",         "prefixes6", "mbufs",  "burst",
-	"ring_size",   "idle_sleep",       "stats_interval", NULL,
+	"ring_size",   "idle_sleep",       "stats_interval", "realtime", NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -294,18 +294,30 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 				uint64_t us;
 				char num[32];
 				snprintf(num, sizeof(num), "%.*s", (int)(n - 2), v);
-				if (cfg_parse_uint(num, 0, 100000, &us, &why) < 0)
-					conf_err(&l, s, "idle_sleep", "'%s': 0us..100000us", v);
+				if (cfg_parse_uint(num, 0, 5000, &us, &why) < 0)
+					conf_err(&l, s, "idle_sleep", "'%s': 0us..5000us", v);
 				else
 					c->idle_sleep_us = (uint32_t)us;
-			} else if (cfg_parse_duration(v, &ms, &why) < 0 || ms > 100) {
-				conf_err(&l, s, "idle_sleep", "'%s': a duration up to 100ms (or NNus)",
+			} else if (cfg_parse_duration(v, &ms, &why) < 0 || ms > 5) {
+				/* rte_sched (DPDK 22.11) loses scheduler time when it is not run
+				 * for 2^24 TSC cycles (about 6 ms at 2.6 GHz) */
+				conf_err(&l, s, "idle_sleep", "'%s': a duration up to 5ms (or NNus)",
 					 v);
 			} else {
 				c->idle_sleep_us = (uint32_t)ms * 1000;
 			}
 		}
 		get_ms(&l, s, "stats_interval", &c->stats_fold_ms, 1, 10000);
+		v = get(&l, s, "realtime");
+		if (v) {
+			const char *why = NULL;
+			if (cfg_parse_bool(v, &c->realtime, &why) < 0)
+				conf_err(&l, s, "realtime", "'%s': yes or no", v);
+			else if (c->realtime && c->idle_sleep_us == 0)
+				conf_err(&l, s, "realtime",
+					 "needs idle_sleep > 0: a real-time lcore that never sleeps is "
+					 "throttled by the kernel for 50 ms every second");
+		}
 	}
 
 	c->subport_rate_bps = calloc(c->n_subports, sizeof(*c->subport_rate_bps));

@@ -55,6 +55,7 @@ struct dp_conf {
 	uint32_t burst;
 	uint32_t ring_size;
 	uint32_t idle_sleep_us;   /* 0: busy poll */
+	bool realtime;            /* lcores run SCHED_FIFO (priority 1) */
 	uint32_t stats_fold_ms;
 	uint64_t *subport_rate_bps; /* n_subports entries; 0: the port rate */
 	char (*subport_name)[64];
@@ -231,6 +232,11 @@ struct dp_lcore {
 	struct rte_lpm6 *lpm6;
 	struct dp_cls_table *table;
 	uint64_t idle_loops;
+	/* loop health, written by the lcore: the longest pause between two iterations, and
+	 * how often a pause reached 2^24 TSC cycles (rte_sched's clock loses that time) */
+	uint64_t gap_max_tsc;
+	uint64_t clock_slips;
+	uint64_t loops;
 };
 
 struct dp_ctl; /* dp_ctl.c */

@@ -7,6 +7,8 @@
  *   /tidal/classes              ids of the installed classes
  *   /tidal/class,ID             one class: queue path, meter, counters per pair
  *   /tidal/pipe,PAIR,SUBPORT,PIPE   the pipe's current rate
+ *   /tidal/lcores               per lcore: loops, longest pause, pauses rte_sched cannot
+ *                               bridge (see dp_worker.c)
  *
  * Callbacks run on DPDK's telemetry thread; they only read (counters with relaxed loads,
  * class definitions under the ops lock) and never change anything.
@@ -153,6 +155,32 @@ static int tel_pipe(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < dp_g->n_lcores; i++) {
+		const struct dp_lcore *lc = &dp_g->lcores[i];
+		struct rte_tel_data *l;
+		char key[16];
+		if (!lc->n_tasks)
+			continue;
+		l = rte_tel_data_alloc();
+		if (!l)
+			return -1;
+		rte_tel_data_start_dict(l);
+		rte_tel_data_add_dict_u64(l, "tasks", lc->n_tasks);
+		rte_tel_data_add_dict_u64(l, "loops", dp_cnt_get(&lc->loops));
+		rte_tel_data_add_dict_u64(l, "gap_max_us",
+					  dp_cnt_get(&lc->gap_max_tsc) * 1000000 / dp_g->tsc_hz);
+		rte_tel_data_add_dict_u64(l, "clock_slips", dp_cnt_get(&lc->clock_slips));
+		snprintf(key, sizeof(key), "%u", lc->lcore_id);
+		rte_tel_data_add_dict_container(d, key, l, 0);
+	}
+	return 0;
+}
+
 int dp_tel_register(void)
 {
 	int rc = 0;
@@ -164,6 +192,8 @@ int dp_tel_register(void)
 					 "Installed class ids. No params");
 	rc |= rte_telemetry_register_cmd("/tidal/class", tel_class,
 					 "One class with counters per pair. Params: class id");
+	rc |= rte_telemetry_register_cmd("/tidal/lcores", tel_lcores,
+					 "Loop health per lcore (longest pause, clock slips). No params");
 	rc |= rte_telemetry_register_cmd("/tidal/pipe", tel_pipe,
 					 "Rate of a pipe (0: unlimited). Params: pair,subport,pipe");
 	return rc ? -1 : 0;

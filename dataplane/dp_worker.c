@@ -14,6 +14,10 @@
  * still queued. Never allocates, never logs in the loop.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -317,16 +321,39 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
+/* Real-time priority for this lcore, so that other work on a shared machine does not
+ * pause the scheduler (idle_sleep keeps it from monopolising its CPU). */
+static void go_realtime(struct dp_lcore *lc)
+{
+	struct sched_param sp = {.sched_priority = 1};
+	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+
+	if (rc != 0)
+		fprintf(stderr, "tidal-dp: lcore %u: cannot switch to SCHED_FIFO: %s (running "
+			"with normal priority)\n", lc->lcore_id, strerror(rc));
+}
+
 int dp_worker_main(void *arg)
 {
 	struct dp_lcore *lc = arg;
 	const uint32_t idle_us = dp_g->conf.idle_sleep_us;
+	uint64_t prev = rte_rdtsc();
 
 	if (!lc)
 		return 0;
+	if (dp_g->conf.realtime)
+		go_realtime(lc);
 	while (!__atomic_load_n(&dp_g->quit, __ATOMIC_RELAXED)) {
 		uint64_t now = rte_rdtsc();
 		unsigned work = 0;
+
+		if (unlikely(now - prev > lc->gap_max_tsc)) {
+			__atomic_store_n(&lc->gap_max_tsc, now - prev, __ATOMIC_RELAXED);
+		}
+		if (unlikely(now - prev >= (1ull << 24)))
+			dp_cnt_add(&lc->clock_slips, 1);
+		prev = now;
+		dp_cnt_add(&lc->loops, 1);
 
 		for (unsigned i = 0; i < lc->n_tasks; i++) {
 			struct dp_pair *p = lc->task[i].pair;

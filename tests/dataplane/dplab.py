@@ -141,9 +141,11 @@ class Lab:
         self.proc = None
         self.keep = os.environ.get("TIDAL_TEST_KEEP") is not None
         if idle_sleep and "idle_sleep" not in conf:
-            # the test machine is shared: sleep when idle, so that the lcores do not
-            # compete with other work for the CPUs and get them back quickly
-            conf = conf.replace("[dataplane]", "[dataplane]\nidle_sleep = 50us", 1)
+            # The test machine is shared. The lcores sleep when idle and run real-time,
+            # so that other work neither starves them nor pauses the scheduler long
+            # enough for rte_sched to lose time (docs/dataplane.md, "Timing").
+            conf = conf.replace("[dataplane]", "[dataplane]\nidle_sleep = 200us\n"
+                                "realtime = yes", 1)
         with open(self.conf, "w") as f:
             f.write(conf)
         _labs.append(self)
@@ -271,6 +273,13 @@ class Lab:
             return json.loads(s.recv(1 << 20).decode())
         finally:
             s.close()
+
+    def lcore_health(self):
+        """{lcore: {loops, gap_max_us, clock_slips}} from telemetry (diagnostics)."""
+        try:
+            return self.telemetry("/tidal/lcores")["/tidal/lcores"]
+        except (OSError, ValueError, KeyError):
+            return {}
 
     def trace_lines(self):
         out = []
