@@ -33,6 +33,21 @@
 #define EXIT_UNREACHABLE 3
 
 static bool json_out;
+static const char *sock_path = "/run/tidal/dp.sock";
+static int timeout_ms = 2000;
+static struct dp_conn *conn;
+
+/* Connect on first use, after the command's arguments were checked, so that a usage error
+ * is reported as one even when tidal-dp is not running. */
+static struct dp_conn *C(void)
+{
+	if (!conn) {
+		conn = dp_connect(sock_path, timeout_ms);
+		if (!conn)
+			exit(EXIT_UNREACHABLE);
+	}
+	return conn;
+}
 
 static int usage_err(const char *fmt, const char *arg)
 {
@@ -114,7 +129,7 @@ static int parse_match(const char *text, struct match_buf *m)
 	return rc;
 }
 
-static int cmd_class_add(struct dp_conn *c, int argc, char **argv)
+static int cmd_class_add(int argc, char **argv)
 {
 	struct dp_class cls = {0};
 	struct dp_meter meter;
@@ -171,11 +186,11 @@ static int cmd_class_add(struct dp_conn *c, int argc, char **argv)
 	cls.n_src = m.n_src;
 	cls.dscp = m.dscp;
 	cls.n_dscp = m.n_dscp;
-	int rc = dp_class_add(c, &cls);
-	return rc < 0 ? refused(c, rc) : 0;
+	int rc = dp_class_add(C(), &cls);
+	return rc < 0 ? refused(C(), rc) : 0;
 }
 
-static int cmd_rate(struct dp_conn *c, bool pipe, int argc, char **argv)
+static int cmd_rate(bool pipe, int argc, char **argv)
 {
 	struct dp_pipe_rate r = {.pair = DP_ALL_PAIRS};
 	uint64_t tc[DP_N_TC];
@@ -228,17 +243,17 @@ static int cmd_rate(struct dp_conn *c, bool pipe, int argc, char **argv)
 	}
 	if (i != argc)
 		return usage_err("rate: unexpected '%s'", argv[i]);
-	int rc = pipe ? dp_pipe_rate(c, &r) : dp_subport_rate(c, r.pair, r.subport, r.rate_bps);
-	return rc < 0 ? refused(c, rc) : 0;
+	int rc = pipe ? dp_pipe_rate(C(), &r) : dp_subport_rate(C(), r.pair, r.subport, r.rate_bps);
+	return rc < 0 ? refused(C(), rc) : 0;
 }
 
-static int cmd_info(struct dp_conn *c)
+static int cmd_info(void)
 {
 	struct dp_info in;
-	int rc = dp_get_info(c, &in);
+	int rc = dp_get_info(C(), &in);
 
 	if (rc < 0)
-		return refused(c, rc);
+		return refused(C(), rc);
 	if (json_out) {
 		json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:[]}", "subports", in.n_subports, "pipes",
 				      (json_int_t)in.n_pipes, "classes", (json_int_t)in.max_classes,
@@ -265,13 +280,13 @@ static int cmd_info(struct dp_conn *c)
 	return 0;
 }
 
-static int cmd_stats(struct dp_conn *c)
+static int cmd_stats(void)
 {
 	struct dp_stats *st;
-	int rc = dp_stats_read(c, &st);
+	int rc = dp_stats_read(C(), &st);
 
 	if (rc < 0)
-		return refused(c, rc);
+		return refused(C(), rc);
 	if (json_out) {
 		json_t *o = json_object(), *pairs = json_array(), *classes = json_array();
 		for (size_t i = 0; i < st->n_pairs; i++) {
@@ -325,9 +340,9 @@ static int cmd_stats(struct dp_conn *c)
 	return 0;
 }
 
-static int run(struct dp_conn *c, int argc, char **argv);
+static int run(int argc, char **argv);
 
-static int cmd_batch(struct dp_conn *c, const char *path)
+static int cmd_batch(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char line[4096];
@@ -361,7 +376,7 @@ static int cmd_batch(struct dp_conn *c, const char *path)
 		}
 		if (n == 0)
 			continue;
-		rc = run(c, n, args);
+		rc = run(n, args);
 		if (rc != 0)
 			fprintf(stderr, "tidal-dpctl: batch %s:%d failed\n", path, lineno);
 	}
@@ -370,55 +385,53 @@ static int cmd_batch(struct dp_conn *c, const char *path)
 	return rc;
 }
 
-static int run(struct dp_conn *c, int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	if (argc >= 1 && strcmp(argv[0], "info") == 0 && argc == 1)
-		return cmd_info(c);
+		return cmd_info();
 	if (argc >= 1 && strcmp(argv[0], "stats") == 0 && argc == 1)
-		return cmd_stats(c);
+		return cmd_stats();
 	if (argc >= 2 && strcmp(argv[0], "class") == 0 && strcmp(argv[1], "add") == 0)
-		return cmd_class_add(c, argc - 2, argv + 2);
+		return cmd_class_add(argc - 2, argv + 2);
 	if (argc == 3 && strcmp(argv[0], "class") == 0 && strcmp(argv[1], "del") == 0) {
 		uint32_t id;
 		if (parse_u32(argv[2], UINT32_MAX, &id) < 0)
 			return usage_err("class del: ID expected, not '%s'", argv[2]);
-		int rc = dp_class_del(c, id);
-		return rc < 0 ? refused(c, rc) : 0;
+		int rc = dp_class_del(C(), id);
+		return rc < 0 ? refused(C(), rc) : 0;
 	}
 	if (argc >= 2 && strcmp(argv[0], "pipe") == 0 && strcmp(argv[1], "rate") == 0)
-		return cmd_rate(c, true, argc - 2, argv + 2);
+		return cmd_rate(true, argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[0], "subport") == 0 && strcmp(argv[1], "rate") == 0)
-		return cmd_rate(c, false, argc - 2, argv + 2);
+		return cmd_rate(false, argc - 2, argv + 2);
 	if ((argc == 2 || argc == 4) && strcmp(argv[0], "rx") == 0 &&
 	    (strcmp(argv[1], "on") == 0 || strcmp(argv[1], "off") == 0)) {
 		uint32_t pair = DP_ALL_PAIRS;
 		if (argc == 4 && (strcmp(argv[2], "pair") || parse_u32(argv[3], 65534, &pair) < 0))
 			return usage_err("rx on|off [pair N]", NULL);
-		int rc = dp_rx_enable(c, (uint16_t)pair, argv[1][1] == 'n');
-		return rc < 0 ? refused(c, rc) : 0;
+		int rc = dp_rx_enable(C(), (uint16_t)pair, argv[1][1] == 'n');
+		return rc < 0 ? refused(C(), rc) : 0;
 	}
 	if (argc == 2 && strcmp(argv[0], "batch") == 0)
-		return cmd_batch(c, argv[1]);
+		return cmd_batch(argv[1]);
 	return usage_err("unknown command '%s'", argc ? argv[0] : "");
 }
 
 int main(int argc, char **argv)
 {
-	const char *sock = "/run/tidal/dp.sock";
-	int timeout = 2000, ch, rc;
-	struct dp_conn *c;
+	int ch, rc;
 
 	tlog_set_ident("tidal-dpctl");
 	while ((ch = getopt(argc, argv, "+s:jt:h")) != -1) {
 		switch (ch) {
 		case 's':
-			sock = optarg;
+			sock_path = optarg;
 			break;
 		case 'j':
 			json_out = true;
 			break;
 		case 't':
-			timeout = atoi(optarg);
+			timeout_ms = atoi(optarg);
 			break;
 		case 'h':
 			puts("usage: tidal-dpctl [-s SOCKET] [-j] [-t MS] COMMAND\n"
@@ -437,10 +450,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_err("a command is required", NULL);
-	c = dp_connect(sock, timeout);
-	if (!c)
-		return EXIT_UNREACHABLE;
-	rc = run(c, argc - optind, argv + optind);
-	dp_close(c);
+	rc = run(argc - optind, argv + optind);
+	dp_close(conn);
 	return rc;
 }
