@@ -140,7 +140,8 @@ static int cmd_class_add(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	if (argc < 1 || parse_u32(argv[0], UINT32_MAX, &cls.id) < 0)
 		return usage_err("class add: ID expected", NULL);
-	for (int i = 1; i < argc; i++) {
+	/* keyword value pairs; "meter" takes four values */
+	for (int i = 1; i < argc;) {
 		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!val)
 			return usage_err("class add: '%s' needs a value", k);
@@ -176,7 +177,7 @@ static int cmd_class_add(int argc, char **argv)
 			return usage_err("class add: bad '%s' (subport, pipe, tc, queue, match, meter)",
 					 k);
 		}
-		i++;
+		i += 2;
 	}
 	if (!have_sub || !have_pipe || !have_tc)
 		return usage_err("class add: subport, pipe and tc are required", NULL);
