@@ -46,9 +46,16 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 			n, b->info.max_classes, b->info.n_pipes);
 		return -ENOSPC;
 	}
+	struct dp_class *cls = calloc(n + 1, sizeof(*cls));
+	int *rcs = calloc(n + 1, sizeof(*rcs));
+	if (!cls || !rcs) {
+		free(cls);
+		free(rcs);
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cfg_app *a = &cfg->apps[i];
-		struct dp_class c = {
+		cls[i] = (struct dp_class){
 			.id = i + 1,
 			.subport = 0,
 			.pipe = i + 1,
@@ -60,12 +67,18 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 			.dscp = a->match.dscp,
 			.n_dscp = a->match.n_dscp,
 		};
-		rc = dp_class_add(b->c, &c);
-		if (rc < 0) {
-			log_err("dataplane: app %s: tidal-dp refused its class: %s", a->name,
-				dp_last_error(b->c));
-			return rc;
-		}
+	}
+	/* all apps in one go: tidal-dp swaps its class table once per group */
+	rc = dp_class_add_many(b->c, cls, n, rcs);
+	for (uint32_t i = 0; rc < 0 && i < n; i++)
+		if (rcs[i] < 0)
+			log_err("dataplane: app %s: tidal-dp refused its class (%s)",
+				cfg->apps[i].name, strerror(-rcs[i]));
+	free(cls);
+	free(rcs);
+	if (rc < 0) {
+		log_err("dataplane: installing classes: %s", dp_last_error(b->c));
+		return rc;
 	}
 	/* remove classes of apps that are gone */
 	rc = dp_stats_read(b->c, &st);

@@ -102,6 +102,10 @@ const char *dp_last_error(const struct dp_conn *c);
  * reply that does not decode. */
 int dp_get_info(struct dp_conn *c, struct dp_info *out);
 int dp_class_add(struct dp_conn *c, const struct dp_class *cls);
+/* Many classes at once, sent without waiting for each answer (tidal-dp installs them
+ * with few table swaps). Returns 0, or the first refusal (text in dp_last_error);
+ * rc_each (may be NULL) gets every class's own result. */
+int dp_class_add_many(struct dp_conn *c, const struct dp_class *cls, size_t n, int *rc_each);
 int dp_class_del(struct dp_conn *c, uint32_t id);
 int dp_subport_rate(struct dp_conn *c, uint16_t pair, uint16_t subport, uint64_t rate_bps);
 int dp_pipe_rate(struct dp_conn *c, const struct dp_pipe_rate *r);

@@ -165,11 +165,37 @@ static int read_all(struct dp_conn *c, uint8_t *buf, size_t len, int64_t deadlin
 	return 0;
 }
 
+/* Read one reply frame, which must carry seq, into *rep (decoded; caller clears it). */
+static int recv_reply(struct dp_conn *c, uint32_t seq, struct dpmsg *rep, int64_t deadline,
+		      const char **why)
+{
+	struct dpmsg_hdr h;
+	int rc = read_all(c, c->rbuf, DPMSG_HDR_LEN, deadline);
+
+	if (rc == 0 && dpmsg_hdr_decode(c->rbuf, DPMSG_HDR_LEN, &h) < 0)
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = read_all(c, c->rbuf + DPMSG_HDR_LEN, h.length - DPMSG_HDR_LEN, deadline);
+	if (rc == 0 && h.seq != seq)
+		rc = -EPROTO;
+	if (rc == 0 && dpmsg_decode(c->rbuf, h.length, rep, why) < 0)
+		rc = -EPROTO;
+	return rc;
+}
+
+static int io_failed(struct dp_conn *c, uint8_t type, int rc, const char *why)
+{
+	set_err(c, "%s to tidal-dp at %s failed: %s%s%s", dpmsg_type_name(type), c->path,
+		rc == -EPROTO ? "reply does not decode" : strerror(-rc), why ? ": " : "",
+		why ? why : "");
+	drop_conn(c);
+	return rc;
+}
+
 /* Send req, read the reply into *rep (decoded; caller clears it). */
 static int transact(struct dp_conn *c, struct dpmsg *req, struct dpmsg *rep)
 {
 	struct tb_writer w;
-	struct dpmsg_hdr h;
 	const char *why = NULL;
 	int64_t deadline;
 	int rc;
@@ -192,25 +218,9 @@ static int transact(struct dp_conn *c, struct dpmsg *req, struct dpmsg *rep)
 	rc = write_all(c, w.data, w.len, deadline);
 	tb_writer_free(&w);
 	if (rc == 0)
-		rc = read_all(c, c->rbuf, DPMSG_HDR_LEN, deadline);
-	if (rc == 0 && dpmsg_hdr_decode(c->rbuf, DPMSG_HDR_LEN, &h) < 0)
-		rc = -EPROTO;
-	if (rc == 0)
-		rc = read_all(c, c->rbuf + DPMSG_HDR_LEN, h.length - DPMSG_HDR_LEN, deadline);
-	if (rc == 0 && h.seq != req->hdr.seq)
-		rc = -EPROTO;
-	if (rc == 0) {
-		rc = dpmsg_decode(c->rbuf, h.length, rep, &why);
-		if (rc < 0)
-			rc = -EPROTO;
-	}
-	if (rc < 0) {
-		set_err(c, "%s to tidal-dp at %s failed: %s%s%s", dpmsg_type_name(req->hdr.type),
-			c->path, rc == -EPROTO ? "reply does not decode" : strerror(-rc),
-			why ? ": " : "", why ? why : "");
-		drop_conn(c);
-		return rc;
-	}
+		rc = recv_reply(c, req->hdr.seq, rep, deadline, &why);
+	if (rc < 0)
+		return io_failed(c, req->hdr.type, rc, why);
 	return 0;
 }
 
@@ -266,11 +276,13 @@ int dp_get_info(struct dp_conn *c, struct dp_info *out)
 	return 0;
 }
 
-int dp_class_add(struct dp_conn *c, const struct dp_class *cls)
+/* The wire form of cls; it borrows the caller's prefix arrays. */
+static int class_msg(struct dp_conn *c, const struct dp_class *cls, struct dpmsg *req)
 {
-	struct dpmsg req = {.hdr.type = DPMSG_CLASS_ADD};
-	struct dpmsg_class *m = &req.u.cls;
+	struct dpmsg_class *m = &req->u.cls;
 
+	memset(req, 0, sizeof(*req));
+	req->hdr.type = DPMSG_CLASS_ADD;
 	if (cls->n_dst > DPMSG_MAX_PREFIXES || cls->n_src > DPMSG_MAX_PREFIXES) {
 		set_err(c, "class %u: more than %d prefixes in one list", cls->id,
 			DPMSG_MAX_PREFIXES);
@@ -299,12 +311,88 @@ int dp_class_add(struct dp_conn *c, const struct dp_class *cls)
 			m->dscp_mask |= 1ull << cls->dscp[i];
 		}
 	}
-	/* the wire struct only borrows the caller's arrays; nothing to free afterwards */
 	m->n_dst = (uint16_t)cls->n_dst;
 	m->dst = (struct cfg_prefix *)cls->dst;
 	m->n_src = (uint16_t)cls->n_src;
 	m->src = (struct cfg_prefix *)cls->src;
-	return simple(c, &req);
+	return 0;
+}
+
+int dp_class_add(struct dp_conn *c, const struct dp_class *cls)
+{
+	struct dpmsg req;
+	int rc = class_msg(c, cls, &req);
+
+	return rc < 0 ? rc : simple(c, &req);
+}
+
+/* Requests go out in groups without waiting for each answer; tidal-dp applies a group
+ * with one table swap. Groups are small enough that neither side's socket buffer fills
+ * while the other is not reading. */
+#define DP_PIPELINE 64
+
+int dp_class_add_many(struct dp_conn *c, const struct dp_class *cls, size_t n, int *rc_each)
+{
+	int first = 0;
+
+	for (size_t off = 0; off < n; off += DP_PIPELINE) {
+		size_t k = n - off < DP_PIPELINE ? n - off : DP_PIPELINE;
+		uint32_t seq0 = c->seq + 1;
+		struct tb_writer w;
+		int64_t deadline;
+		int rc = 0;
+
+		if (c->fd < 0) {
+			set_err(c, "not connected to tidal-dp at %s", c->path);
+			return -ENOTCONN;
+		}
+		tb_writer_init(&w, 0);
+		for (size_t i = 0; i < k && rc == 0; i++) {
+			struct dpmsg req;
+			rc = class_msg(c, &cls[off + i], &req);
+			if (rc == 0) {
+				req.hdr.seq = ++c->seq;
+				rc = dpmsg_encode(&w, &req);
+			}
+		}
+		if (rc < 0) {
+			/* nothing of this group was sent: the sequence numbers are unused */
+			c->seq = seq0 - 1;
+			tb_writer_free(&w);
+			if (!c->err[0])
+				set_err(c, "cannot encode a class (%s)", strerror(-rc));
+			return rc;
+		}
+		deadline = now_ms() + c->timeout_ms * (int64_t)(1 + k / 16);
+		rc = write_all(c, w.data, w.len, deadline);
+		tb_writer_free(&w);
+		if (rc < 0)
+			return io_failed(c, DPMSG_CLASS_ADD, rc, NULL);
+		for (size_t i = 0; i < k; i++) {
+			struct dpmsg rep;
+			const char *why = NULL;
+			memset(&rep, 0, sizeof(rep));
+			rc = recv_reply(c, seq0 + (uint32_t)i, &rep, deadline, &why);
+			if (rc < 0)
+				return io_failed(c, DPMSG_CLASS_ADD, rc, why);
+			if (rep.hdr.type != DPMSG_RESULT) {
+				dpmsg_clear(&rep);
+				set_err(c, "unexpected %s reply", dpmsg_type_name(rep.hdr.type));
+				drop_conn(c);
+				return -EPROTO;
+			}
+			if (rc_each)
+				rc_each[off + i] = rep.u.result.status;
+			if (rep.u.result.status < 0 && first == 0) {
+				first = rep.u.result.status;
+				set_err(c, "%s", rep.u.result.text[0] ? rep.u.result.text
+								     : strerror(-first));
+			}
+		}
+	}
+	if (first == 0)
+		c->err[0] = 0;
+	return first;
 }
 
 int dp_class_del(struct dp_conn *c, uint32_t id)

@@ -4,7 +4,9 @@
  *
  * A control thread (rte_ctrl_thread_create, so it never runs on a data lcore) accepts a
  * few clients and reads dpmsg frames from each; every complete frame is decoded, carried
- * out through dp_ops and answered with one frame carrying the same seq. A frame whose
+ * out through dp_ops and answered with one frame carrying the same seq. Class changes
+ * that arrive back to back (a client may send many before reading the answers) are
+ * applied as one batch with one class table swap, and still answered one by one. A frame whose
  * header is broken ends that connection (the stream can no longer be framed); a body
  * that does not decode is answered with RESULT -EBADMSG and the connection stays.
  *
@@ -26,11 +28,17 @@
 #include "log.h"
 
 #define MAX_CLIENTS 8
+#define MAX_GROUP 256
 
 struct client {
 	int fd;
 	size_t have;
 	uint8_t buf[DPMSG_MAX_LEN];
+	/* class requests received together, applied as one batch */
+	size_t n_grp;
+	struct dpmsg grp[MAX_GROUP];
+	int grp_rc[MAX_GROUP];
+	char grp_err[MAX_GROUP][DPMSG_TEXT_MAX];
 };
 
 struct dp_ctl {
@@ -163,40 +171,99 @@ static int handle(struct dp_state *s, int fd, const uint8_t *frame, size_t len)
 
 static void drop_client(struct dp_ctl *c, int i)
 {
+	for (size_t k = 0; k < c->cl[i]->n_grp; k++)
+		dpmsg_clear(&c->cl[i]->grp[k]);
 	close(c->cl[i]->fd);
 	free(c->cl[i]);
 	c->cl[i] = NULL;
 }
 
-/* Read what is there; handle every complete frame. Returns <0 to drop the client. */
+/* Apply the pending class requests together and answer each, in order. */
+static int flush_group(struct dp_state *s, struct client *cl)
+{
+	struct dpmsg *ptrs[MAX_GROUP];
+	int rc = 0;
+
+	if (!cl->n_grp)
+		return 0;
+	for (size_t i = 0; i < cl->n_grp; i++)
+		ptrs[i] = &cl->grp[i];
+	dp_ops_class_batch(s, ptrs, cl->n_grp, cl->grp_rc, cl->grp_err);
+	for (size_t i = 0; i < cl->n_grp; i++) {
+		struct dpmsg *m = &cl->grp[i];
+		uint32_t id = m->hdr.type == DPMSG_CLASS_ADD ? m->u.cls.class_id : m->u.class_id;
+		if (cl->grp_rc[i] < 0)
+			log_warn("control: %s of class %u refused: %s",
+				 m->hdr.type == DPMSG_CLASS_ADD ? "install" : "removal", id,
+				 cl->grp_err[i]);
+		if (rc == 0)
+			rc = reply_result(cl->fd, m->hdr.seq, cl->grp_rc[i], cl->grp_err[i]);
+		dpmsg_clear(m);
+	}
+	if (cl->n_grp > 1)
+		log_debug("control: %zu class changes applied as one batch", cl->n_grp);
+	cl->n_grp = 0;
+	return rc;
+}
+
+/* Handle every complete frame in the buffer; class requests are collected. */
+static int process_buffer(struct dp_state *s, struct client *cl)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	while (rc == 0 && cl->have - off >= DPMSG_HDR_LEN) {
+		const uint8_t *f = cl->buf + off;
+		struct dpmsg_hdr h;
+		if (dpmsg_hdr_decode(f, DPMSG_HDR_LEN, &h) < 0) {
+			log_warn("control: client sent a broken frame header; closing it");
+			return -EPROTO;
+		}
+		if (cl->have - off < h.length)
+			break;
+		if (h.type == DPMSG_CLASS_ADD || h.type == DPMSG_CLASS_DEL) {
+			const char *why = NULL;
+			if (dpmsg_decode(f, h.length, &cl->grp[cl->n_grp], &why) == 0) {
+				if (++cl->n_grp == MAX_GROUP)
+					rc = flush_group(s, cl);
+			} else {
+				rc = flush_group(s, cl);
+				if (rc == 0)
+					rc = handle(s, cl->fd, f, h.length); /* answers the error */
+			}
+		} else {
+			rc = flush_group(s, cl);
+			if (rc == 0)
+				rc = handle(s, cl->fd, f, h.length);
+		}
+		off += h.length;
+	}
+	memmove(cl->buf, cl->buf + off, cl->have - off);
+	cl->have -= off;
+	return rc;
+}
+
+/* Read what is there and handle it. Returns <0 to drop the client. */
 static int client_read(struct dp_state *s, struct client *cl)
 {
 	for (;;) {
-		size_t want = DPMSG_HDR_LEN;
-		struct dpmsg_hdr h;
-		ssize_t n;
-
-		if (cl->have >= DPMSG_HDR_LEN) {
-			if (dpmsg_hdr_decode(cl->buf, cl->have, &h) < 0) {
-				log_warn("control: client sent a broken frame header; closing it");
-				return -EPROTO;
-			}
-			want = h.length;
-			if (cl->have >= want) {
-				int rc = handle(s, cl->fd, cl->buf, want);
-				memmove(cl->buf, cl->buf + want, cl->have - want);
-				cl->have -= want;
-				if (rc < 0)
-					return rc;
-				continue;
-			}
+		ssize_t n = recv(cl->fd, cl->buf + cl->have, sizeof(cl->buf) - cl->have,
+				 MSG_DONTWAIT);
+		int rc;
+		if (n > 0) {
+			cl->have += (size_t)n;
+			rc = process_buffer(s, cl);
+			if (rc < 0)
+				return rc;
+			continue;
 		}
-		n = recv(cl->fd, cl->buf + cl->have, want - cl->have, MSG_DONTWAIT);
+		/* nothing more for now (or the end): answer what was collected */
+		rc = flush_group(s, cl);
 		if (n == 0)
 			return -ECONNRESET;
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		cl->have += (size_t)n;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		return rc;
 	}
 }
 

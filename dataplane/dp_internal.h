@@ -323,11 +323,16 @@ int dp_worker_main(void *arg);
 /* Send cmd to lcore lc and wait until it is done (or timeout). */
 int dp_cmd_run(struct dp_lcore *lc, struct dp_cmd *cmd, unsigned timeout_ms);
 
-/* dp_ops.c: what the control socket and telemetry can do (all take the ops lock) */
+/* dp_ops.c, dp_classes.c: what the control socket and telemetry can do (all take the ops
+ * lock) */
 int dp_ops_init(struct dp_state *s);
 void dp_ops_fini(struct dp_state *s);
 int dp_ops_class_add(struct dp_state *s, const struct dpmsg_class *c, char *err, size_t n);
 int dp_ops_class_del(struct dp_state *s, uint32_t id, char *err, size_t n);
+/* CLASS_ADD / CLASS_DEL requests applied together with one table rebuild; rc[i], err[i]
+ * are each request's own outcome (as if they had been applied one by one). */
+void dp_ops_class_batch(struct dp_state *s, struct dpmsg *const *msgs, size_t n, int *rc,
+			char (*err)[DPMSG_TEXT_MAX]);
 int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, size_t n);
 int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, size_t n);
 /* Fold scheduler stats on every pair (so that the next read is exact). */

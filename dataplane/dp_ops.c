@@ -2,9 +2,8 @@
 /*
  * dp_ops: the operations behind tidal-dp's control socket and telemetry.
  *
- * Owns the control-side view of the dataplane: installed classes, shared trTCM meter
- * profiles (one per distinct cir/pir/cbs/pbs, reference counted), the class table the
- * lcores use, and a mirror of every pair's rte_sched pipe and subport profile tables
+ * Owns the control-side view of the dataplane: the ops state (classes are changed in
+ * dp_classes.c), and a mirror of every pair's rte_sched pipe and subport profile tables
  * (rte_sched cannot list or delete profiles, so the mirror decides between reusing a
  * profile and adding one). Every change is validated here, then handed to the lcores that
  * own the affected structure as a dp_cmd and waited for; nothing the lcores read is freed
@@ -21,34 +20,11 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
-#include "dp_internal.h"
 #include "log.h"
 
-#define CMD_TIMEOUT_MS 2000
+#include "dp_ops_int.h"
 
-struct pair_mirror {
-	struct rte_sched_pipe_params **pp; /* [subport][profile] */
-	uint32_t *n_pp;
-	uint32_t *pipe_cur; /* [subport * n_pipes + pipe] */
-	uint64_t *pipe_rate;
-	struct rte_sched_subport_profile_params *sp;
-	uint32_t n_sp;
-	uint32_t *sub_cur;
-	uint64_t *sub_rate;
-};
-
-struct dp_ops {
-	pthread_mutex_t lock;
-	struct dp_class_rec *recs;
-	struct dp_cls_builder *b;
-	struct dp_cls_table *table;
-	struct dp_mprof *mprofs;
-	struct pair_mirror pm[DP_MAX_PAIRS];
-	bool broken; /* an lcore did not acknowledge a change: refuse further changes */
-};
-
-static int fail(char *err, size_t n, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t n, int rc, const char *fmt, ...)
+int dp_ops_fail(char *err, size_t n, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,6 +33,8 @@ static int fail(char *err, size_t n, int rc, const char *fmt, ...)
 	va_end(ap);
 	return rc;
 }
+
+#define fail dp_ops_fail
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
@@ -153,26 +131,6 @@ int dp_ops_init(struct dp_state *s)
 	return 0;
 }
 
-static void mprof_unref(struct dp_ops *o, struct dp_mprof *mp)
-{
-	if (!mp || --mp->refs)
-		return;
-	for (struct dp_mprof **pp = &o->mprofs; *pp; pp = &(*pp)->next) {
-		if (*pp == mp) {
-			*pp = mp->next;
-			break;
-		}
-	}
-	free(mp);
-}
-
-static void rec_clear(struct dp_class_rec *r)
-{
-	free(r->def.dst);
-	free(r->def.src);
-	memset(r, 0, sizeof(*r));
-}
-
 void dp_ops_fini(struct dp_state *s)
 {
 	struct dp_ops *o = s->ops;
@@ -181,8 +139,8 @@ void dp_ops_fini(struct dp_state *s)
 		return;
 	if (o->recs)
 		for (uint32_t i = 0; i < s->conf.max_classes; i++) {
-			mprof_unref(o, o->recs[i].mprof);
-			rec_clear(&o->recs[i]);
+			dp_mprof_unref(o, o->recs[i].mprof);
+			dp_rec_clear(&o->recs[i]);
 		}
 	free(o->recs);
 	dp_clsb_free(o->b);
@@ -193,216 +151,6 @@ void dp_ops_fini(struct dp_state *s)
 	pthread_mutex_destroy(&o->lock);
 	free(o);
 	s->ops = NULL;
-}
-
-/* ---- classes ------------------------------------------------------------------------------ */
-
-static struct dp_mprof *mprof_get(struct dp_ops *o, const struct dpmsg_meter *m,
-				  const char **why)
-{
-	struct rte_meter_trtcm_params p;
-	struct dp_mprof *mp;
-
-	for (mp = o->mprofs; mp; mp = mp->next)
-		if (memcmp(&mp->key, m, sizeof(*m)) == 0) {
-			mp->refs++;
-			return mp;
-		}
-	mp = calloc(1, sizeof(*mp));
-	if (!mp) {
-		*why = "out of memory";
-		return NULL;
-	}
-	p.cir = m->cir_bps / 8;
-	p.pir = m->pir_bps / 8;
-	p.cbs = m->cbs;
-	p.pbs = m->pbs;
-	if (p.cir == 0 || rte_meter_trtcm_profile_config(&mp->prof, &p) != 0) {
-		*why = "meter parameters refused by rte_meter (cir >= 8, pir >= cir, bursts > 0)";
-		free(mp);
-		return NULL;
-	}
-	mp->key = *m;
-	mp->refs = 1;
-	mp->next = o->mprofs;
-	o->mprofs = mp;
-	return mp;
-}
-
-/* Hand the new table to every lcore; free the old one once all have it. */
-static int swap_table(struct dp_state *s, struct dp_cls_table *t, const struct dp_lpm_op *ops,
-		      uint32_t n_ops, const uint32_t *reset, uint32_t n_reset, char *err,
-		      size_t n)
-{
-	struct dp_ops *o = s->ops;
-	int rc = 0;
-
-	for (unsigned i = 0; i < s->n_lcores; i++) {
-		struct dp_cmd cmd = {.type = DP_CMD_SWAP_TABLE};
-		int r;
-		if (s->lcores[i].n_tasks == 0)
-			continue;
-		cmd.u.swap.table = t;
-		cmd.u.swap.ops = ops;
-		cmd.u.swap.n_ops = n_ops;
-		cmd.u.swap.meter_reset = reset;
-		cmd.u.swap.n_meter_reset = n_reset;
-		r = dp_cmd_run(&s->lcores[i], &cmd, CMD_TIMEOUT_MS);
-		if (r == -ETIMEDOUT || r == -EBUSY) {
-			/* the lcore may still read cmd and both tables: leak rather than
-			 * free under it, and refuse further changes */
-			o->broken = true;
-			log_err("lcore %u did not take the new class table (%s); tidal-dp needs a "
-				"restart", s->lcores[i].lcore_id, strerror(-r));
-			return fail(err, n, -EIO, "lcore %u did not respond; restart tidal-dp",
-				    s->lcores[i].lcore_id);
-		}
-		if (r < 0 && rc == 0) {
-			log_err("lcore %u: LPM update failed: %s", s->lcores[i].lcore_id,
-				strerror(-r));
-			rc = fail(err, n, -EIO, "LPM update failed on lcore %u: %s",
-				  s->lcores[i].lcore_id, strerror(-r));
-		}
-	}
-	dp_cls_table_free(o->table);
-	o->table = t;
-	return rc;
-}
-
-static int rebuild(struct dp_state *s, const uint32_t *reset, uint32_t n_reset, char *err,
-		   size_t n)
-{
-	struct dp_ops *o = s->ops;
-	struct dp_cls_table *t;
-	struct dp_lpm_op *ops;
-	uint32_t n_ops;
-	const char *why;
-	int rc = dp_clsb_build(o->b, o->recs, &t, &ops, &n_ops, &why);
-
-	if (rc < 0)
-		return fail(err, n, rc, "%s", why);
-	rc = swap_table(s, t, ops, n_ops, reset, n_reset, err, n);
-	free(ops);
-	if (rc == 0 || !o->broken)
-		dp_clsb_commit(o->b);
-	return rc;
-}
-
-static int check_class(struct dp_state *s, const struct dpmsg_class *c, char *err, size_t n)
-{
-	const struct dp_conf *cf = &s->conf;
-	struct dp_ops *o = s->ops;
-
-	if (c->class_id >= cf->max_classes)
-		return fail(err, n, -ERANGE, "class %u: ids go up to %u ([dataplane] classes)",
-			    c->class_id, cf->max_classes - 1);
-	if (c->subport >= cf->n_subports)
-		return fail(err, n, -ERANGE, "class %u: subport %u does not exist (0..%u)",
-			    c->class_id, c->subport, cf->n_subports - 1);
-	if (c->pipe >= cf->n_pipes)
-		return fail(err, n, -ERANGE, "class %u: pipe %u does not exist (0..%u)",
-			    c->class_id, c->pipe, cf->n_pipes - 1);
-	if (c->class_id == 0 && (c->n_dst || c->n_src || c->dscp_mask != UINT64_MAX))
-		return fail(err, n, -EINVAL,
-			    "class 0 takes unmatched packets: it has no match, only a queue");
-	for (uint32_t i = 0; i < cf->max_classes; i++) {
-		const struct dp_class_rec *r = &o->recs[i];
-		if (i == c->class_id || !r->active)
-			continue;
-		if (r->def.subport == c->subport && r->def.pipe == c->pipe &&
-		    r->def.tc == c->tc && r->def.queue == c->queue)
-			return fail(err, n, -EEXIST,
-				    "class %u: queue %u.%u tc %u queue %u already belongs to class %u",
-				    c->class_id, c->subport, c->pipe, c->tc, c->queue, i);
-	}
-	return 0;
-}
-
-int dp_ops_class_add(struct dp_state *s, const struct dpmsg_class *c, char *err, size_t n)
-{
-	struct dp_ops *o = s->ops;
-	struct dp_class_rec nr = {0}, old;
-	const char *why = NULL;
-	uint32_t reset = c->class_id;
-	int rc;
-
-	pthread_mutex_lock(&o->lock);
-	if (o->broken) {
-		rc = fail(err, n, -EIO, "tidal-dp refuses changes after an lcore failure; restart it");
-		goto out;
-	}
-	rc = check_class(s, c, err, n);
-	if (rc < 0)
-		goto out;
-	nr.active = true;
-	nr.def = *c;
-	nr.def.dst = NULL;
-	nr.def.src = NULL;
-	if (c->n_dst && !(nr.def.dst = malloc(c->n_dst * sizeof(*c->dst))))
-		goto nomem;
-	if (c->n_src && !(nr.def.src = malloc(c->n_src * sizeof(*c->src))))
-		goto nomem;
-	if (c->n_dst)
-		memcpy(nr.def.dst, c->dst, c->n_dst * sizeof(*c->dst));
-	if (c->n_src)
-		memcpy(nr.def.src, c->src, c->n_src * sizeof(*c->src));
-	if (c->has_meter && !(nr.mprof = mprof_get(o, &c->meter, &why))) {
-		rc = fail(err, n, -EINVAL, "class %u: %s", c->class_id, why);
-		rec_clear(&nr);
-		goto out;
-	}
-	old = o->recs[c->class_id];
-	o->recs[c->class_id] = nr;
-	rc = rebuild(s, &reset, nr.mprof ? 1 : 0, err, n);
-	if (rc < 0 && !o->broken && rc != -EIO) {
-		/* not applied anywhere: put the old class back */
-		o->recs[c->class_id] = old;
-		mprof_unref(o, nr.mprof);
-		rec_clear(&nr);
-		goto out;
-	}
-	mprof_unref(o, old.mprof);
-	rec_clear(&old);
-	goto out;
-nomem:
-	rec_clear(&nr);
-	rc = fail(err, n, -ENOMEM, "out of memory");
-out:
-	pthread_mutex_unlock(&o->lock);
-	return rc;
-}
-
-int dp_ops_class_del(struct dp_state *s, uint32_t id, char *err, size_t n)
-{
-	struct dp_ops *o = s->ops;
-	struct dp_class_rec old;
-	int rc;
-
-	pthread_mutex_lock(&o->lock);
-	if (o->broken) {
-		rc = fail(err, n, -EIO, "tidal-dp refuses changes after an lcore failure; restart it");
-		goto out;
-	}
-	if (id == 0) {
-		rc = fail(err, n, -EINVAL, "class 0 (unmatched traffic) cannot be removed");
-		goto out;
-	}
-	if (id >= s->conf.max_classes || !o->recs[id].active) {
-		rc = fail(err, n, -ENOENT, "class %u is not installed", id);
-		goto out;
-	}
-	old = o->recs[id];
-	memset(&o->recs[id], 0, sizeof(o->recs[id]));
-	rc = rebuild(s, NULL, 0, err, n);
-	if (rc < 0 && !o->broken && rc != -EIO) {
-		o->recs[id] = old;
-		goto out;
-	}
-	mprof_unref(o, old.mprof);
-	rec_clear(&old);
-out:
-	pthread_mutex_unlock(&o->lock);
-	return rc;
 }
 
 /* ---- rates -------------------------------------------------------------------------------- */

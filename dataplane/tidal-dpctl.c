@@ -129,16 +129,22 @@ static int parse_match(const char *text, struct match_buf *m)
 	return rc;
 }
 
-static int cmd_class_add(int argc, char **argv)
-{
-	struct dp_class cls = {0};
+/* A parsed "class add" with the storage its pointers refer to. */
+struct class_req {
+	struct dp_class cls;
 	struct dp_meter meter;
-	static struct match_buf m;
+	struct match_buf m;
+	int line;
+};
+
+static int parse_class_add(int argc, char **argv, struct class_req *q)
+{
+	struct dp_class *cls = &q->cls;
 	uint32_t v;
 	bool have_sub = false, have_pipe = false, have_tc = false;
 
-	memset(&m, 0, sizeof(m));
-	if (argc < 1 || parse_u32(argv[0], UINT32_MAX, &cls.id) < 0)
+	memset(q, 0, sizeof(*q));
+	if (argc < 1 || parse_u32(argv[0], UINT32_MAX, &cls->id) < 0)
 		return usage_err("class add: ID expected", NULL);
 	/* keyword value pairs; "meter" takes four values */
 	for (int i = 1; i < argc;) {
@@ -146,32 +152,32 @@ static int cmd_class_add(int argc, char **argv)
 		if (!val)
 			return usage_err("class add: '%s' needs a value", k);
 		if (strcmp(k, "subport") == 0 && parse_u32(val, 65535, &v) == 0) {
-			cls.subport = (uint16_t)v;
+			cls->subport = (uint16_t)v;
 			have_sub = true;
 		} else if (strcmp(k, "pipe") == 0 && parse_u32(val, UINT32_MAX, &v) == 0) {
-			cls.pipe = v;
+			cls->pipe = v;
 			have_pipe = true;
 		} else if (strcmp(k, "tc") == 0 && parse_u32(val, 12, &v) == 0) {
-			cls.tc = (uint8_t)v;
+			cls->tc = (uint8_t)v;
 			have_tc = true;
 		} else if (strcmp(k, "queue") == 0 && parse_u32(val, 3, &v) == 0) {
-			cls.queue = (uint8_t)v;
+			cls->queue = (uint8_t)v;
 		} else if (strcmp(k, "match") == 0) {
-			if (parse_match(val, &m) < 0)
+			if (parse_match(val, &q->m) < 0)
 				return EXIT_USAGE;
 		} else if (strcmp(k, "meter") == 0) {
 			const char *why = NULL;
 			uint64_t cbs, pbs;
-			if (i + 4 >= argc || cfg_parse_bps(argv[i + 1], &meter.cir_bps, &why) < 0 ||
-			    cfg_parse_bps(argv[i + 2], &meter.pir_bps, &why) < 0 ||
+			if (i + 4 >= argc || cfg_parse_bps(argv[i + 1], &q->meter.cir_bps, &why) < 0 ||
+			    cfg_parse_bps(argv[i + 2], &q->meter.pir_bps, &why) < 0 ||
 			    cfg_parse_bytes(argv[i + 3], &cbs, &why) < 0 ||
 			    cfg_parse_bytes(argv[i + 4], &pbs, &why) < 0 || cbs > UINT32_MAX ||
 			    pbs > UINT32_MAX)
 				return usage_err("class add: meter CIR PIR CBS PBS (e.g. meter 10M 20M "
 						 "64KiB 128KiB)", NULL);
-			meter.cbs_bytes = (uint32_t)cbs;
-			meter.pbs_bytes = (uint32_t)pbs;
-			cls.meter = &meter;
+			q->meter.cbs_bytes = (uint32_t)cbs;
+			q->meter.pbs_bytes = (uint32_t)pbs;
+			cls->meter = &q->meter;
 			i += 3;
 		} else {
 			return usage_err("class add: bad '%s' (subport, pipe, tc, queue, match, meter)",
@@ -181,13 +187,23 @@ static int cmd_class_add(int argc, char **argv)
 	}
 	if (!have_sub || !have_pipe || !have_tc)
 		return usage_err("class add: subport, pipe and tc are required", NULL);
-	cls.dst = m.dst;
-	cls.n_dst = m.n_dst;
-	cls.src = m.src;
-	cls.n_src = m.n_src;
-	cls.dscp = m.dscp;
-	cls.n_dscp = m.n_dscp;
-	int rc = dp_class_add(C(), &cls);
+	cls->dst = q->m.dst;
+	cls->n_dst = q->m.n_dst;
+	cls->src = q->m.src;
+	cls->n_src = q->m.n_src;
+	cls->dscp = q->m.dscp;
+	cls->n_dscp = q->m.n_dscp;
+	return 0;
+}
+
+static int cmd_class_add(int argc, char **argv)
+{
+	static struct class_req q;
+	int rc = parse_class_add(argc, argv, &q);
+
+	if (rc != 0)
+		return rc;
+	rc = dp_class_add(C(), &q.cls);
 	return rc < 0 ? refused(C(), rc) : 0;
 }
 
@@ -343,14 +359,46 @@ static int cmd_stats(void)
 
 static int run(int argc, char **argv);
 
+#define BATCH_GROUP 64
+
+/* Send the collected "class add" lines together. */
+static int flush_classes(struct class_req *q, size_t *n, const char *path)
+{
+	struct dp_class cls[BATCH_GROUP];
+	int rcs[BATCH_GROUP];
+	int rc;
+
+	if (*n == 0)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		cls[i] = q[i].cls;
+	rc = dp_class_add_many(C(), cls, *n, rcs);
+	if (rc == -ENOTCONN || rc == -ECONNRESET || rc == -EPIPE || rc == -ETIMEDOUT ||
+	    rc == -EPROTO) {
+		*n = 0;
+		return refused(C(), rc);
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (rcs[i] < 0)
+			fprintf(stderr, "tidal-dpctl: batch %s:%d: class %u refused (%s)\n", path,
+				q[i].line, q[i].cls.id, strerror(-rcs[i]));
+	*n = 0;
+	return rc < 0 ? refused(C(), rc) : 0;
+}
+
 static int cmd_batch(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	struct class_req *q = calloc(BATCH_GROUP, sizeof(*q));
 	char line[4096];
 	int lineno = 0, rc = 0;
+	size_t nq = 0;
 
-	if (!f) {
+	if (!f || !q) {
 		fprintf(stderr, "tidal-dpctl: batch %s: %s\n", path, strerror(errno));
+		free(q);
+		if (f && f != stdin)
+			fclose(f);
 		return EXIT_USAGE;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
@@ -377,10 +425,25 @@ static int cmd_batch(const char *path)
 		}
 		if (n == 0)
 			continue;
-		rc = run(n, args);
+		if (n >= 2 && strcmp(args[0], "class") == 0 && strcmp(args[1], "add") == 0) {
+			/* consecutive installs go to tidal-dp together */
+			rc = parse_class_add(n - 2, args + 2, &q[nq]);
+			if (rc == 0) {
+				q[nq++].line = lineno;
+				if (nq == BATCH_GROUP)
+					rc = flush_classes(q, &nq, path);
+			}
+		} else {
+			rc = flush_classes(q, &nq, path);
+			if (rc == 0)
+				rc = run(n, args);
+		}
 		if (rc != 0)
 			fprintf(stderr, "tidal-dpctl: batch %s:%d failed\n", path, lineno);
 	}
+	if (rc == 0)
+		rc = flush_classes(q, &nq, path);
+	free(q);
 	if (f != stdin)
 		fclose(f);
 	return rc;

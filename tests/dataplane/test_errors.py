@@ -107,6 +107,31 @@ def main():
                     (" ".join(cmd), p.returncode, p.stderr.strip(), want))
         f.check(lab.stats()["classes"] == before["classes"], "a refused request changed state")
 
+        # a batch: the request that is wrong on its own is refused, the others go in
+        batch = os.path.join(lab.dir, "b1.txt")
+        with open(batch, "w") as fh:
+            fh.write("class add 2 subport 0 pipe 2 tc 0\n"
+                     "class add 3 subport 0 pipe 1 tc 0\n"    # queue of class 1
+                     "class add 4 subport 1 pipe 4 tc 12 queue 3\n")
+        p = lab.ctl("batch", batch, check=False)
+        ids = [c["class"] for c in lab.stats()["classes"]]
+        f.check(p.returncode == 1 and "b1.txt:2: class 3 refused" in p.stderr and
+                ids == [0, 1, 2, 4], "batch with one bad class: exit %d, classes %s, %r" %
+                (p.returncode, ids, p.stderr))
+        # a batch too big as a whole (prefixes = 16, class 1 holds one; each class here
+        # brings two): it is undone and replayed one class at a time, so that exactly the
+        # classes that no longer fit (12 to 15) are refused
+        with open(batch, "w") as fh:
+            for k in range(11):
+                fh.write('class add %d subport 1 pipe %d tc %d match "dst 192.0.%d.0/24, '
+                         'dst 192.0.%d.0/24"\n' % (5 + k, k % 8, k // 8, 2 * k, 2 * k + 1))
+        p = lab.ctl("batch", batch, check=False)
+        ids = [c["class"] for c in lab.stats()["classes"]]
+        f.check(p.returncode == 1 and ids == [0, 1, 2, 4] + list(range(5, 12)) and
+                p.stderr.count("refused") == 4 and "b1.txt:8: class 12 refused" in p.stderr
+                and "too many IPv4 prefixes" in p.stderr,
+                "oversized batch: exit %d, classes %s, %r" % (p.returncode, ids, p.stderr))
+
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(5)
         s.connect(lab.sock)

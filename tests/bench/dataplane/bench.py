@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Dataplane throughput: tidal-dp against testpmd, DPDK's qos_sched and tc HTB, in one run.
+
+  (a) dpdk-testpmd io forwarding                        the ceiling of these ports
+  (b) qos_sched (DPDK example) with an equivalent profile
+  (c) tidal-dp: classify (LPM, 4096 prefixes) + trTCM meter per class + rte_sched + counters
+  (d) Linux tc HTB on a veth, 4096 classes, flower filters (the kernel alternative)
+
+Common profile (docs/performance.md explains it): 64-byte frames; one subport of 4096
+pipes on a 10G port; frame overhead 0; every pipe and traffic class allowed the port rate,
+so no shaper binds and the measurement is packet processing; queues of 64 packets; packet
+p goes to pipe p and traffic class p % 13 (QinQ inner VLAN and destination 10.p/24 carry p,
+so qos_sched's header parsing and tidal-dp's classification find the same queue). Input is
+net_pcap with infinite_rx over 4096 such frames, output net_null; two CPUs: rx (+classify
++meter) on CPU 0, scheduling and tx on CPU 1, for (b) and (c) alike; (a) forwards on CPU 1.
+
+Mpps is the tx port's opackets over the measured seconds, read through DPDK telemetry
+(/ethdev/stats). Each configuration runs `rounds` times, interleaved, and the median is
+reported with the ratios c/b and c/a; the machine is shared, so only ratios measured in
+one run mean anything.
+
+Run through run.sh (builds qos_sched, sets up hugepages, needs root).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PIPES = 4096
+
+
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def frame(p):
+    """64-byte QinQ frame for pipe p: outer VLAN 0 (subport), inner VLAN p (pipe),
+    IPv4 destination 10.(p>>8).(p&255).(p%13) (qos_sched takes the queue from the last
+    byte: p % 13 -> traffic class p % 13, queue 0)."""
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 64 - 22, 0, 0, 64, 17, 0, bytes([192, 0, 2, 1]),
+                     bytes([10, p >> 8, p & 0xFF, p % 13]))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    udp = struct.pack("!HHHH", 1024, 1024, 64 - 22 - 20, 0)
+    fr = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01" + struct.pack("!HHHH", 0x88A8, 0, 0x8100, p) + \
+        b"\x08\x00" + ip + udp
+    return fr + b"\0" * (64 - len(fr))
+
+
+def write_pcap(path):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for p in range(PIPES):
+            f.write(struct.pack("<IIII", 0, p, 64, 64) + frame(p))
+
+
+def telemetry(prefix, cmd, timeout=10):
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    deadline = time.time() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.settimeout(5)
+            s.connect(path)
+            json.loads(s.recv(16384).decode())
+            s.send(cmd.encode())
+            r = json.loads(s.recv(1 << 20).decode())
+            s.close()
+            return r
+        except (OSError, ValueError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def opackets(prefix, port):
+    return telemetry(prefix, "/ethdev/stats,%d" % port)["/ethdev/stats"]["opackets"]
+
+
+def measure_dpdk(cmd, prefix, port, warmup, secs, log, setup=None, env=None):
+    """Start cmd, wait for telemetry, optional setup(), warm up, count tx packets."""
+    with open(log, "a") as lf:
+        lf.write("\n$ %s\n" % " ".join(cmd))
+        lf.flush()
+        p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                             env=env, start_new_session=True)
+    try:
+        telemetry(prefix, "/", timeout=60)
+        if setup:
+            setup()
+        time.sleep(warmup)
+        n0, t0 = opackets(prefix, port), time.monotonic()
+        time.sleep(secs)
+        n1, t1 = opackets(prefix, port), time.monotonic()
+        if p.poll() is not None:
+            raise RuntimeError("%s exited early (see %s)" % (cmd[0], log))
+        return (n1 - n0) / (t1 - t0) / 1e6
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGINT)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
+def eal(prefix, huge, pcap, lcores):
+    return ["--lcores", lcores, "--huge-dir", huge, "--file-prefix", prefix, "--no-pci",
+            "--log-level=lib.eal:warning",
+            "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--vdev", "net_null0,no-rx=1"]
+
+
+def run_testpmd(a, work):
+    cmd = [a.testpmd] + eal("tdlbench-a", a.huge, a.pcap, "0@0,1@1") + \
+        ["--", "--forward-mode=io", "--nb-cores=1", "--burst=64", "--rxd=1024", "--txd=1024",
+         "--port-topology=chained", "--stats-period=1", "--mbuf-size=2176",
+         "--total-num-mbufs=65536"]
+    return measure_dpdk(cmd, "tdlbench-a", 1, a.warmup, a.seconds, os.path.join(work, "a.log"))
+
+
+def run_qos_sched(a, work):
+    # qos_sched wants its main core apart from its rx and worker cores and counts cores
+    # from sysfs: a private mount namespace shows it four cores (MACHINE-NOTES.md); the
+    # lcores still run on the two real CPUs.
+    fake = os.path.join(work, "fakecpu")
+    for i in range(4):
+        os.makedirs(os.path.join(fake, "cpu%d" % i, "topology"), exist_ok=True)
+        with open(os.path.join(fake, "cpu%d" % i, "topology", "core_id"), "w") as f:
+            f.write("%d\n" % i)
+        with open(os.path.join(fake, "cpu%d" % i, "topology", "physical_package_id"), "w") as f:
+            f.write("0\n")
+    for n in ("online", "possible", "present"):
+        with open(os.path.join(fake, n), "w") as f:
+            f.write("0-3\n")
+    inner = [a.qos_sched] + eal("tdlbench-b", a.huge, a.pcap, "0@0,1@0,2@1") + \
+        ["--", "--mnc", "0", "--pfc", "0,1,1,2", "--cfg", os.path.join(HERE, "qos_sched.cfg"),
+         "--msz", "393216"]
+    script = "mount --bind %s /sys/devices/system/cpu && exec %s" % (
+        fake, " ".join("'%s'" % x for x in inner))
+    cmd = ["unshare", "-m", "sh", "-c", script]
+    return measure_dpdk(cmd, "tdlbench-b", 1, a.warmup, a.seconds, os.path.join(work, "b.log"))
+
+
+def run_tidal_dp(a, work):
+    sock = os.path.join(work, "dp.sock")
+    batch = os.path.join(work, "classes.txt")
+    with open(batch, "w") as f:
+        for p in range(PIPES):
+            # one class per pipe: its /24, the traffic class qos_sched derives, and a
+            # trTCM meter that never turns red at these rates (so it costs but drops
+            # nothing, like the rest of the profile)
+            tc = p % 13
+            f.write('class add %d subport 0 pipe %d tc %d match "dst 10.%d.%d.0/24" '
+                    'meter 10G 10G 1MiB 1MiB\n' % (p + 1, p, tc, p >> 8, p & 0xFF))
+        f.write("rx on\n")
+    cmd = [a.tidal_dp] + eal("tdlbench-c", a.huge, a.pcap, "0@0,1@1") + \
+        ["--", "-c", os.path.join(HERE, "tidal-dp.ini"), "-s", sock, "-p", "0:1",
+         "--stages", "2", "--rx-off"]
+
+    def setup():
+        deadline = time.time() + 60
+        while not os.path.exists(sock):
+            if time.time() > deadline:
+                raise RuntimeError("tidal-dp control socket missing")
+            time.sleep(0.1)
+        subprocess.run([a.dpctl, "-s", sock, "-t", "10000", "batch", batch], check=True)
+
+    return measure_dpdk(cmd, "tdlbench-c", 1, a.warmup, a.seconds,
+                        os.path.join(work, "c.log"), setup=setup)
+
+
+def sh(*cmd, check=True):
+    return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+
+def run_htb(a, work):
+    """4096 HTB leaf classes (rate = ceil = 10Gbit, like the pipes) under a 10Gbit root on
+    the egress of a veth, one flower filter per destination /24; trafgen sends the same 64
+    byte frames (untagged) on CPU 0; Mpps from the qdisc's sent counter."""
+    ns, dev, peer = "tdlbench", "tdlb0", "tdlb1"
+    sh("ip", "netns", "del", ns, check=False)
+    sh("ip", "link", "del", dev, check=False)
+    try:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", dev, "type", "veth", "peer", "name", peer, "netns", ns)
+        sh("ip", "link", "set", dev, "up")
+        sh("ip", "-n", ns, "link", "set", peer, "up")
+        cmds = ["qdisc add dev %s root handle 1: htb default 1fff r2q 1000" % dev,
+                "class add dev %s parent 1: classid 1:1 htb rate 10gbit ceil 10gbit" % dev]
+        for p in range(PIPES):
+            cid = "%x" % (p + 16)
+            cmds.append("class add dev %s parent 1:1 classid 1:%s htb rate 10gbit ceil "
+                        "10gbit quantum 1500" % (dev, cid))
+            cmds.append("filter add dev %s parent 1: protocol ip prio 1 flower skip_hw "
+                        "dst_ip 10.%d.%d.0/24 classid 1:%s" % (dev, p >> 8, p & 0xFF, cid))
+        with open(os.path.join(work, "htb.batch"), "w") as f:
+            f.write("\n".join(cmds) + "\n")
+        sh("tc", "-batch", os.path.join(work, "htb.batch"))
+        conf = os.path.join(work, "trafgen.cfg")
+        with open(conf, "w") as f:
+            # untagged version of the same frames: dst 10.X.Y.Z, X.Y over all 4096 pipes
+            f.write("{ 0x02,0,0,0,0,0x02, 0x02,0,0,0,0,0x01, 0x08,0x00,\n"
+                    "  0x45,0,0,46, 0,0, 0,0, 64,17, csumip(14, 33),\n"
+                    "  192,0,2,1, 10, dinc(0, 15), drnd(), 1,\n"
+                    "  0x04,0x00, 0x04,0x00, 0,26, 0,0,\n"
+                    "  fill(0, 18) }\n")
+
+        def sent():
+            out = sh("tc", "-s", "qdisc", "show", "dev", dev).stdout
+            for line in out.splitlines():
+                if "Sent" in line and "pkt" in line:
+                    return int(line.split()[3])
+            return 0
+
+        tg = subprocess.Popen(["taskset", "-c", "0", "trafgen", "--dev", dev, "--conf", conf,
+                               "--cpus", "1", "--qdisc-path", "--silent"],
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "d.log"),
+                                                                     "w"),
+                              start_new_session=True)
+        try:
+            time.sleep(a.warmup)
+            n0, t0 = sent(), time.monotonic()
+            time.sleep(a.seconds)
+            n1, t1 = sent(), time.monotonic()
+            if tg.poll() is not None:
+                raise RuntimeError("trafgen exited early (see d.log)")
+        finally:
+            os.killpg(tg.pid, signal.SIGINT)
+            tg.wait(timeout=20)
+        return (n1 - n0) / (t1 - t0) / 1e6
+    finally:
+        sh("ip", "link", "del", dev, check=False)
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tidal-dp", required=True)
+    ap.add_argument("--dpctl", required=True)
+    ap.add_argument("--qos-sched", required=True)
+    ap.add_argument("--testpmd", default="dpdk-testpmd")
+    ap.add_argument("--huge", required=True, help="hugetlbfs mount to use")
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="abcd")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="tdlbench-")
+    a.pcap = os.path.join(work, "qinq4096.pcap")
+    write_pcap(a.pcap)
+    runs = {"a": run_testpmd, "b": run_qos_sched, "c": run_tidal_dp, "d": run_htb}
+    names = {"a": "testpmd io forwarding (ceiling)", "b": "qos_sched (DPDK example)",
+             "c": "tidal-dp (classify+meter+sched)", "d": "tc HTB on a veth (kernel)"}
+    res = {k: [] for k in a.only}
+    try:
+        for r in range(a.rounds):
+            for k in a.only:
+                mpps = runs[k](a, work)
+                res[k].append(mpps)
+                print("round %d %s: %.2f Mpps" % (r + 1, k, mpps), flush=True)
+    finally:
+        if not os.environ.get("TIDAL_BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in res.items()}
+    print()
+    for k in a.only:
+        print("(%s) %-36s %6.2f Mpps  (runs: %s)" % (k, names[k], med[k],
+                                                   ", ".join("%.2f" % x for x in res[k])))
+    if "c" in med and "b" in med:
+        print("c/b = %.2f" % (med["c"] / med["b"]))
+    if "c" in med and "a" in med:
+        print("c/a = %.2f" % (med["c"] / med["a"]))
+    if "c" in med and "d" in med:
+        print("c/d = %.2f" % (med["c"] / med["d"]))
+    if a.json:
+        print(json.dumps({"median_mpps": med, "runs": res}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
