@@ -357,5 +357,7 @@ void dp_ctl_stop(struct dp_state *s);
 
 /* dp_tel.c */
 int dp_tel_register(void);
+/* Telemetry callbacks answer nothing from now on (before the state is freed). */
+void dp_tel_shutdown(void);
 
 #endif

@@ -413,6 +413,7 @@ static int setup(struct dp_state *s)
 
 static void teardown(struct dp_state *s)
 {
+	dp_tel_shutdown();
 	dp_ctl_stop(s);
 	for (unsigned i = 0; i < s->n_pairs; i++) {
 		struct dp_pair *p = &s->pairs[i];
@@ -434,6 +435,8 @@ static void teardown(struct dp_state *s)
 	}
 	for (unsigned i = 0; i < s->n_pairs; i++) {
 		struct dp_pair *p = &s->pairs[i];
+		for (uint16_t k = p->replay.pos; k < p->replay.n; k++)
+			rte_pktmbuf_free(p->replay.held[k]);
 		rte_sched_port_free(p->sched);
 		rte_ring_free(p->ring_rx);
 		rte_ring_free(p->ring_tx);

@@ -13,6 +13,7 @@
  * Callbacks run on DPDK's telemetry thread; they only read (counters with relaxed loads,
  * class definitions under the ops lock) and never change anything.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,31 @@
 #include "dp.h"
 #include "dp_internal.h"
 
-static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
+/* Callbacks run on DPDK's telemetry thread, which outlives tidal-dp's state: they hold
+ * this lock (shared) and answer nothing once dp_tel_shutdown has run. */
+static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
+static bool tel_live;
+
+/* The callbacks below are registered through this wrapper. */
+#define TEL_WRAP(name)                                                                     \
+	static int name(const char *cmd, const char *params, struct rte_tel_data *d)       \
+	{                                                                                  \
+		int rc = -1;                                                               \
+		pthread_rwlock_rdlock(&tel_lock);                                          \
+		if (tel_live)                                                              \
+			rc = name##_locked(cmd, params, d);                                \
+		pthread_rwlock_unlock(&tel_lock);                                          \
+		return rc;                                                                 \
+	}
+
+void dp_tel_shutdown(void)
+{
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_live = false;
+	pthread_rwlock_unlock(&tel_lock);
+}
+
+static int tel_info_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
@@ -38,7 +63,7 @@ static int tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int tel_pairs(const char *cmd, const char *params, struct rte_tel_data *d)
+static int tel_pairs_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
@@ -63,7 +88,7 @@ static int tel_pairs(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int tel_classes(const char *cmd, const char *params, struct rte_tel_data *d)
+static int tel_classes_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	uint32_t ids[RTE_TEL_MAX_ARRAY_ENTRIES];
 	uint32_t n = dp_ops_active_classes(dp_g, ids, RTE_DIM(ids));
@@ -98,7 +123,7 @@ static int parse_uints(const char *params, unsigned long *v, int n)
 	return 0;
 }
 
-static int tel_class(const char *cmd, const char *params, struct rte_tel_data *d)
+static int tel_class_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct dpmsg_class c;
 	unsigned long id;
@@ -135,7 +160,7 @@ static int tel_class(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
-static int tel_pipe(const char *cmd, const char *params, struct rte_tel_data *d)
+static int tel_pipe_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	unsigned long v[3];
 
@@ -155,7 +180,7 @@ static int tel_pipe(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+static int tel_lcores_locked(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
@@ -181,9 +206,20 @@ static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+TEL_WRAP(tel_info)
+TEL_WRAP(tel_pairs)
+TEL_WRAP(tel_classes)
+TEL_WRAP(tel_class)
+TEL_WRAP(tel_pipe)
+TEL_WRAP(tel_lcores)
+
 int dp_tel_register(void)
 {
 	int rc = 0;
+
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_live = true;
+	pthread_rwlock_unlock(&tel_lock);
 
 	rc |= rte_telemetry_register_cmd("/tidal/info", tel_info, "tidal-dp dimensions. No params");
 	rc |= rte_telemetry_register_cmd("/tidal/pairs", tel_pairs,

@@ -229,7 +229,8 @@ static uint16_t replay_take(struct dp_pair *p, struct rte_mbuf ***pkts, uint64_t
 			r->ts0_us = ts;
 		}
 		if (ts > r->ts0_us &&
-		    r->t0_tsc + (ts - r->ts0_us) * dp_g->tsc_hz / 1000000 > now)
+		    r->t0_tsc + (uint64_t)((__uint128_t)(ts - r->ts0_us) * dp_g->tsc_hz / 1000000) >
+			    now)
 			break;
 	}
 	*pkts = r->held + r->pos;
