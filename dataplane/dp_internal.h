@@ -68,6 +68,7 @@ struct dp_opts {
 	uint16_t pair_rx[DP_MAX_PAIRS];
 	uint16_t pair_tx[DP_MAX_PAIRS];
 	unsigned stages;  /* 1, 2 or 3 lcores per pair */
+	bool tx_on_rx;    /* stages 2: rx+tx | sched instead of rx | sched+tx */
 	bool replay;      /* release received packets at their capture timestamps */
 	bool rx_off;      /* start with reception stopped (until RX_ENABLE) */
 	const char *trace_path;

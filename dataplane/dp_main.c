@@ -3,7 +3,7 @@
  * tidal-dp: the DPDK dataplane of tidal.
  *
  *   tidal-dp [EAL options] -- -c FILE -s SOCKET [-p RX:TX]... [--stages 1|2|3]
- *            [--replay] [--rx-off] [--trace FILE] [--log-level LEVEL]
+ *            [--tx-on-rx] [--replay] [--rx-off] [--trace FILE] [--log-level LEVEL]
  *
  * Sets up EAL, the ports of every pair (rx port -> tx port), one rte_sched hierarchy per
  * pair, the class tables and the lcores (docs/dataplane.md), then runs until SIGINT or
@@ -49,6 +49,9 @@ static void usage(FILE *out)
 		"                        or 0:0 with a single port)\n"
 		"      --stages N        lcores per pair: 1 (all in one), 2 (rx | sched+tx),\n"
 		"                        3 (rx | sched | tx); default 1\n"
+		"      --tx-on-rx        with --stages 2: rx+tx | sched (the scheduling lcore only\n"
+		"                        schedules; packets are sent and freed where they were\n"
+		"                        received)\n"
 		"      --replay          release received packets at their capture timestamps\n"
 		"                        (net_pcap input replayed in real time)\n"
 		"      --rx-off          start with reception stopped until the control socket\n"
@@ -64,6 +67,7 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 		{"socket", required_argument, NULL, 's'},
 		{"pair", required_argument, NULL, 'p'},
 		{"stages", required_argument, NULL, 'S'},
+		{"tx-on-rx", no_argument, NULL, 'X'},
 		{"replay", no_argument, NULL, 'R'},
 		{"rx-off", no_argument, NULL, 'O'},
 		{"trace", required_argument, NULL, 'T'},
@@ -112,6 +116,9 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 		case 'R':
 			o->replay = true;
 			break;
+		case 'X':
+			o->tx_on_rx = true;
+			break;
 		case 'O':
 			o->rx_off = true;
 			break;
@@ -138,6 +145,10 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "tidal-dp: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->tx_on_rx && o->stages != 2) {
+		fprintf(stderr, "tidal-dp: --tx-on-rx needs --stages 2\n");
 		return -EINVAL;
 	}
 	if (!o->socket_path) {
@@ -217,12 +228,13 @@ static int pair_setup(struct dp_state *s, struct dp_pair *p)
 		p->ring_rx = rte_ring_create(name, c->ring_size, sock,
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
-	if (s->opts.stages == 3) {
+	if (s->opts.stages == 3 || s->opts.tx_on_rx) {
 		snprintf(name, sizeof(name), "tidal-tx-%u", p->idx);
 		p->ring_tx = rte_ring_create(name, c->ring_size, sock,
 					     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
-	if ((s->opts.stages >= 2 && !p->ring_rx) || (s->opts.stages == 3 && !p->ring_tx)) {
+	if ((s->opts.stages >= 2 && !p->ring_rx) ||
+	    ((s->opts.stages == 3 || s->opts.tx_on_rx) && !p->ring_tx)) {
 		log_err("pair %u: cannot create rings: %s", p->idx, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -261,6 +273,11 @@ static int lcores_setup(struct dp_state *s)
 			unsigned k = i % n;
 			add_task(&s->lcores[k], p, DP_STAGE_RX | DP_STAGE_SCHED | DP_STAGE_TX);
 			p->lcore_rx = p->lcore_sched = p->lcore_tx = k;
+		} else if (s->opts.stages == 2 && s->opts.tx_on_rx) {
+			add_task(&s->lcores[2 * i], p, DP_STAGE_RX | DP_STAGE_TX);
+			add_task(&s->lcores[2 * i + 1], p, DP_STAGE_SCHED);
+			p->lcore_rx = p->lcore_tx = 2 * i;
+			p->lcore_sched = 2 * i + 1;
 		} else if (s->opts.stages == 2) {
 			add_task(&s->lcores[2 * i], p, DP_STAGE_RX);
 			add_task(&s->lcores[2 * i + 1], p, DP_STAGE_SCHED | DP_STAGE_TX);

@@ -124,7 +124,7 @@ def window_rates(out_packets, select, t_from_ns, t_to_ns, win_s=1.0):
 
 class Lab:
     def __init__(self, name, args, conf, stages=1, lcores="0", replay=True, trace=True,
-                 idle_sleep=True, extra_vdev=None):
+                 idle_sleep=True, extra_vdev=None, extra_opts=()):
         self.name = name
         self.tidal_dp = args.tidal_dp
         self.dpctl = args.dpctl
@@ -138,6 +138,7 @@ class Lab:
         self.log = os.path.join(self.dir, "tidal-dp.log")
         self.stages, self.lcores, self.replay = stages, lcores, replay
         self.extra_vdev = extra_vdev or []
+        self.extra_opts = list(extra_opts)
         self.proc = None
         self.keep = os.environ.get("TIDAL_TEST_KEEP") is not None
         if idle_sleep and "idle_sleep" not in conf:
@@ -165,6 +166,7 @@ class Lab:
         for v in self.extra_vdev:
             cmd += ["--vdev", v]
         cmd += ["--", "-c", self.conf, "-s", self.sock, "--stages", str(self.stages)]
+        cmd += self.extra_opts
         if self.replay:
             cmd.append("--replay")
         if rx_off:

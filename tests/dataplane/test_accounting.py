@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Drop accounting, the trTCM meter and telemetry, with rx and sched+tx on two lcores.
+"""Drop accounting, the trTCM meter and telemetry, with rx and sched+tx on two lcores
+(or, with --extra tx-on-rx, rx+tx and sched).
 
 Four kinds of traffic through one pair (--stages 2, joined by an rte_ring): a metered
 class offered above its peak rate (red packets dropped by the meter), a class in a 5M pipe
@@ -51,11 +52,12 @@ KINDS = ("tx_pkts", "meter_drop_pkts", "sched_drop_pkts", "other_drop_pkts")
 
 def main():
     args = dplab.common_args()
-    f = dplab.Failures("accounting")
+    layout = ["--tx-on-rx"] if args.extra == "tx-on-rx" else []
+    f = dplab.Failures("accounting" + (" (rx+tx | sched)" if layout else ""))
     packets = pcapgen.generate(SPEC)
     labels = [lb for _, _, lb in packets]
     expect = [dplab.expected_class(CLASSES, lb) for lb in labels]
-    lab = dplab.Lab("acct", args, CONF, stages=2, lcores="0,1")
+    lab = dplab.Lab("acct", args, CONF, stages=2, lcores="0,1", extra_opts=layout)
     try:
         lab.start(packets)
         lab.install(CLASSES, rates=[(1, 2, "5M")])
