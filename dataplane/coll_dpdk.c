@@ -41,9 +41,10 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 	int rc;
 
 	if (n + 1 > b->info.max_classes || n >= b->info.n_pipes) {
-		log_err("dataplane: %u apps do not fit tidal-dp (%u classes, %u pipes per subport); "
-			"raise [dataplane] classes/pipes in tidal-dp's config",
-			n, b->info.max_classes, b->info.n_pipes);
+		log_err("dataplane: %u apps do not fit tidal-dp (%u classes, %u pipes per "
+		        "subport); "
+		        "raise [dataplane] classes/pipes in tidal-dp's config",
+		        n, b->info.max_classes, b->info.n_pipes);
 		return -ENOSPC;
 	}
 	struct dp_class *cls = calloc(n + 1, sizeof(*cls));
@@ -56,16 +57,16 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cfg_app *a = &cfg->apps[i];
 		cls[i] = (struct dp_class){
-			.id = i + 1,
-			.subport = 0,
-			.pipe = i + 1,
-			.tc = (uint8_t)dp_tc_of_priority(a->priority),
-			.dst = a->match.dst,
-			.n_dst = a->match.n_dst,
-			.src = a->match.src,
-			.n_src = a->match.n_src,
-			.dscp = a->match.dscp,
-			.n_dscp = a->match.n_dscp,
+		        .id = i + 1,
+		        .subport = 0,
+		        .pipe = i + 1,
+		        .tc = (uint8_t)dp_tc_of_priority(a->priority),
+		        .dst = a->match.dst,
+		        .n_dst = a->match.n_dst,
+		        .src = a->match.src,
+		        .n_src = a->match.n_src,
+		        .dscp = a->match.dscp,
+		        .n_dscp = a->match.n_dscp,
 		};
 	}
 	/* all apps in one go: tidal-dp swaps its class table once per group */
@@ -73,7 +74,7 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 	for (uint32_t i = 0; rc < 0 && i < n; i++)
 		if (rcs[i] < 0)
 			log_err("dataplane: app %s: tidal-dp refused its class (%s)",
-				cfg->apps[i].name, strerror(-rcs[i]));
+			        cfg->apps[i].name, strerror(-rcs[i]));
 	free(cls);
 	free(rcs);
 	if (rc < 0) {
@@ -92,7 +93,7 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 			rc = dp_class_del(b->c, id);
 			if (rc < 0 && rc != -ENOENT)
 				log_warn("dataplane: removing stale class %u: %s", id,
-					 dp_last_error(b->c));
+				         dp_last_error(b->c));
 		}
 	}
 	dp_stats_free(st);
@@ -100,7 +101,7 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 	for (uint32_t i = 0; i < n; i++) {
 		struct dp_pipe_rate r = {.pair = DP_ALL_PAIRS, .subport = 0, .pipe = i + 1};
 		r.rate_bps = i + 1 <= b->n_apps && b->rates[i + 1] ? b->rates[i + 1]
-								   : cfg->apps[i].max_rate_bps;
+		                                                   : cfg->apps[i].max_rate_bps;
 		/* a limit at or above the line rate is no limit */
 		for (uint16_t k = 0; k < b->info.n_pairs; k++)
 			if (r.rate_bps >= b->info.pairs[k].rate_bps)
@@ -108,7 +109,7 @@ static int install(struct dpdk_be *b, const struct tidal_cfg *cfg)
 		rc = dp_pipe_rate(b->c, &r);
 		if (rc < 0) {
 			log_err("dataplane: app %s: rate refused: %s", cfg->apps[i].name,
-				dp_last_error(b->c));
+			        dp_last_error(b->c));
 			return rc;
 		}
 	}
@@ -167,7 +168,7 @@ static int be_open(const struct tidal_cfg *cfg, void **out)
 	}
 	if (ensure(b) < 0)
 		log_warn("dataplane: tidal-dp not reachable at %s yet; will retry every sample",
-			 b->path);
+		         b->path);
 	*out = b;
 	return 0;
 }
@@ -221,19 +222,19 @@ static int be_read(void *be, struct coll_counter **out, size_t *n)
 				pi = &b->info.pairs[k];
 		struct coll_counter *in = &cs[(*n)++], *o = &cs[(*n)++];
 		snprintf(in->ifname, sizeof(in->ifname), "%.*s", CFG_IFNAME_MAX - 1,
-			 pi ? pi->rx_name : "?");
+		         pi ? pi->rx_name : "?");
 		in->class_id = s->class_id;
 		in->dir = COLL_DIR_IN;
 		in->packets = s->f[DPMSG_CF_RX_PKTS];
 		in->bytes = s->f[DPMSG_CF_RX_BYTES];
 		snprintf(o->ifname, sizeof(o->ifname), "%.*s", CFG_IFNAME_MAX - 1,
-			 pi ? pi->tx_name : "?");
+		         pi ? pi->tx_name : "?");
 		o->class_id = s->class_id;
 		o->dir = COLL_DIR_OUT;
 		o->packets = s->f[DPMSG_CF_TX_PKTS];
 		o->bytes = s->f[DPMSG_CF_TX_BYTES];
 		o->drops = s->f[DPMSG_CF_METER_DROP_PKTS] + s->f[DPMSG_CF_SCHED_DROP_PKTS] +
-			   s->f[DPMSG_CF_OTHER_DROP_PKTS];
+		           s->f[DPMSG_CF_OTHER_DROP_PKTS];
 	}
 	dp_stats_free(st);
 	*out = cs;
@@ -265,7 +266,7 @@ static int be_set_rate(void *be, const char *ifname, uint32_t class_id, uint64_t
 		rc = dp_pipe_rate(b->c, &r);
 		if (rc < 0) {
 			log_err("dataplane: rate of class %u on %s: %s", class_id, pi->tx_name,
-				dp_last_error(b->c));
+			        dp_last_error(b->c));
 			return rc;
 		}
 	}
@@ -291,10 +292,10 @@ static void be_close(void *be, bool keep_enforcing)
 }
 
 const struct coll_backend_ops coll_backend_dpdk = {
-	.name = "dpdk",
-	.open = be_open,
-	.apply_config = be_apply_config,
-	.read = be_read,
-	.set_rate = be_set_rate,
-	.close = be_close,
+        .name = "dpdk",
+        .open = be_open,
+        .apply_config = be_apply_config,
+        .read = be_read,
+        .set_rate = be_set_rate,
+        .close = be_close,
 };

@@ -29,8 +29,8 @@
 struct dp_conn;
 
 #define DP_ALL_PAIRS DPMSG_ALL_PAIRS
-#define DP_N_TC DPMSG_N_TC
-#define DP_TC_BE DPMSG_TC_BE
+#define DP_N_TC      DPMSG_N_TC
+#define DP_TC_BE     DPMSG_TC_BE
 
 /* trTCM (RFC 2698) meter of a class: green up to cir, yellow up to pir, red dropped. */
 struct dp_meter {
@@ -41,11 +41,11 @@ struct dp_meter {
 };
 
 struct dp_class {
-	uint32_t id;          /* 1 .. max_classes-1; 0 sets where unmatched packets go */
+	uint32_t id; /* 1 .. max_classes-1; 0 sets where unmatched packets go */
 	uint16_t subport;
 	uint32_t pipe;
-	uint8_t tc;           /* 0..12, 12 = best effort */
-	uint8_t queue;        /* best effort only: 0..3 */
+	uint8_t tc;                   /* 0..12, 12 = best effort */
+	uint8_t queue;                /* best effort only: 0..3 */
 	const struct dp_meter *meter; /* NULL: no meter */
 	/* Match: a packet matches when every non-empty list has a member that matches it. */
 	const struct cfg_prefix *dst;
@@ -57,11 +57,11 @@ struct dp_class {
 };
 
 struct dp_pipe_rate {
-	uint16_t pair;        /* DP_ALL_PAIRS for every port pair */
+	uint16_t pair; /* DP_ALL_PAIRS for every port pair */
 	uint16_t subport;
 	uint32_t pipe;
-	uint64_t rate_bps;    /* 0: unlimited (the subport's rate) */
-	uint32_t tb_bytes;    /* token bucket, 0: tidal-dp's default */
+	uint64_t rate_bps;           /* 0: unlimited (the subport's rate) */
+	uint32_t tb_bytes;           /* token bucket, 0: tidal-dp's default */
 	const uint64_t *tc_rate_bps; /* NULL, or DP_N_TC rates (0: the pipe rate) */
 };
 

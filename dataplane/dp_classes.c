@@ -44,8 +44,7 @@ void dp_rec_clear(struct dp_class_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static struct dp_mprof *mprof_get(struct dp_ops *o, const struct dpmsg_meter *m,
-				  const char **why)
+static struct dp_mprof *mprof_get(struct dp_ops *o, const struct dpmsg_meter *m, const char **why)
 {
 	struct rte_meter_trtcm_params p;
 	struct dp_mprof *mp;
@@ -78,8 +77,7 @@ static struct dp_mprof *mprof_get(struct dp_ops *o, const struct dpmsg_meter *m,
 
 /* Hand the new table to every lcore; free the old one once all have it. */
 static int swap_table(struct dp_state *s, struct dp_cls_table *t, const struct dp_lpm_op *ops,
-		      uint32_t n_ops, const uint32_t *reset, uint32_t n_reset, char *err,
-		      size_t n)
+                      uint32_t n_ops, const uint32_t *reset, uint32_t n_reset, char *err, size_t n)
 {
 	struct dp_ops *o = s->ops;
 	int rc = 0;
@@ -100,15 +98,16 @@ static int swap_table(struct dp_state *s, struct dp_cls_table *t, const struct d
 			 * free under it, and refuse further changes */
 			o->broken = true;
 			log_err("lcore %u did not take the new class table (%s); tidal-dp needs a "
-				"restart", s->lcores[i].lcore_id, strerror(-r));
+			        "restart",
+			        s->lcores[i].lcore_id, strerror(-r));
 			return fail(err, n, -EIO, "lcore %u did not respond; restart tidal-dp",
-				    s->lcores[i].lcore_id);
+			            s->lcores[i].lcore_id);
 		}
 		if (r < 0 && rc == 0) {
 			log_err("lcore %u: LPM update failed: %s", s->lcores[i].lcore_id,
-				strerror(-r));
+			        strerror(-r));
 			rc = fail(err, n, -EIO, "LPM update failed on lcore %u: %s",
-				  s->lcores[i].lcore_id, strerror(-r));
+			          s->lcores[i].lcore_id, strerror(-r));
 		}
 	}
 	dp_cls_table_free(o->table);
@@ -118,8 +117,7 @@ static int swap_table(struct dp_state *s, struct dp_cls_table *t, const struct d
 
 /* Build and install a table for the current records. -ENOSPC/-ENOMEM: nothing changed
  * (the caller may undo its records); -EIO: installed, but an lcore reported a problem. */
-static int rebuild(struct dp_state *s, const uint32_t *reset, uint32_t n_reset, char *err,
-		   size_t n)
+static int rebuild(struct dp_state *s, const uint32_t *reset, uint32_t n_reset, char *err, size_t n)
 {
 	struct dp_ops *o = s->ops;
 	struct dp_cls_table *t;
@@ -144,25 +142,26 @@ static int check_class(struct dp_state *s, const struct dpmsg_class *c, char *er
 
 	if (c->class_id >= cf->max_classes)
 		return fail(err, n, -ERANGE, "class %u: ids go up to %u ([dataplane] classes)",
-			    c->class_id, cf->max_classes - 1);
+		            c->class_id, cf->max_classes - 1);
 	if (c->subport >= cf->n_subports)
 		return fail(err, n, -ERANGE, "class %u: subport %u does not exist (0..%u)",
-			    c->class_id, c->subport, cf->n_subports - 1);
+		            c->class_id, c->subport, cf->n_subports - 1);
 	if (c->pipe >= cf->n_pipes)
 		return fail(err, n, -ERANGE, "class %u: pipe %u does not exist (0..%u)",
-			    c->class_id, c->pipe, cf->n_pipes - 1);
+		            c->class_id, c->pipe, cf->n_pipes - 1);
 	if (c->class_id == 0 && (c->n_dst || c->n_src || c->dscp_mask != UINT64_MAX))
 		return fail(err, n, -EINVAL,
-			    "class 0 takes unmatched packets: it has no match, only a queue");
+		            "class 0 takes unmatched packets: it has no match, only a queue");
 	for (uint32_t i = 0; i < cf->max_classes; i++) {
 		const struct dp_class_rec *r = &o->recs[i];
 		if (i == c->class_id || !r->active)
 			continue;
-		if (r->def.subport == c->subport && r->def.pipe == c->pipe &&
-		    r->def.tc == c->tc && r->def.queue == c->queue)
-			return fail(err, n, -EEXIST,
-				    "class %u: queue %u.%u tc %u queue %u already belongs to class %u",
-				    c->class_id, c->subport, c->pipe, c->tc, c->queue, i);
+		if (r->def.subport == c->subport && r->def.pipe == c->pipe && r->def.tc == c->tc &&
+		    r->def.queue == c->queue)
+			return fail(
+			        err, n, -EEXIST,
+			        "class %u: queue %u.%u tc %u queue %u already belongs to class %u",
+			        c->class_id, c->subport, c->pipe, c->tc, c->queue, i);
 	}
 	return 0;
 }
@@ -175,8 +174,7 @@ struct undo {
 };
 
 /* Apply one request to the records only. */
-static int apply_one(struct dp_state *s, const struct dpmsg *m, struct undo *u, char *err,
-		     size_t n)
+static int apply_one(struct dp_state *s, const struct dpmsg *m, struct undo *u, char *err, size_t n)
 {
 	struct dp_ops *o = s->ops;
 	struct dp_class_rec nr = {0};
@@ -186,7 +184,8 @@ static int apply_one(struct dp_state *s, const struct dpmsg *m, struct undo *u, 
 	if (m->hdr.type == DPMSG_CLASS_DEL) {
 		uint32_t id = m->u.class_id;
 		if (id == 0)
-			return fail(err, n, -EINVAL, "class 0 (unmatched traffic) cannot be removed");
+			return fail(err, n, -EINVAL,
+			            "class 0 (unmatched traffic) cannot be removed");
 		if (id >= s->conf.max_classes || !o->recs[id].active)
 			return fail(err, n, -ENOENT, "class %u is not installed", id);
 		u->id = id;
@@ -243,7 +242,7 @@ static void undo_release(struct dp_ops *o, struct undo *u)
 /* Apply `n_msg` class requests with as few rebuilds as possible. rc[i] and err[i] get
  * each request's outcome. */
 static void run_batch(struct dp_state *s, struct dpmsg *const *msgs, size_t n_msg, int *rc,
-		      char (*err)[DPMSG_TEXT_MAX])
+                      char (*err)[DPMSG_TEXT_MAX])
 {
 	struct dp_ops *o = s->ops;
 	struct undo *u = calloc(n_msg, sizeof(*u));
@@ -259,9 +258,10 @@ static void run_batch(struct dp_state *s, struct dpmsg *const *msgs, size_t n_ms
 	}
 	for (size_t i = 0; i < n_msg; i++) {
 		err[i][0] = 0;
-		rc[i] = o->broken ? fail(err[i], DPMSG_TEXT_MAX, -EIO, "tidal-dp refuses changes "
-					 "after an lcore failure; restart it")
-				  : apply_one(s, msgs[i], &u[i], err[i], DPMSG_TEXT_MAX);
+		rc[i] = o->broken ? fail(err[i], DPMSG_TEXT_MAX, -EIO,
+		                         "tidal-dp refuses changes "
+		                         "after an lcore failure; restart it")
+		                  : apply_one(s, msgs[i], &u[i], err[i], DPMSG_TEXT_MAX);
 		if (rc[i] == 0 && msgs[i]->hdr.type == DPMSG_CLASS_ADD && msgs[i]->u.cls.has_meter)
 			reset[n_reset++] = msgs[i]->u.cls.class_id;
 	}
@@ -302,7 +302,7 @@ out:
 }
 
 void dp_ops_class_batch(struct dp_state *s, struct dpmsg *const *msgs, size_t n, int *rc,
-			char (*err)[DPMSG_TEXT_MAX])
+                        char (*err)[DPMSG_TEXT_MAX])
 {
 	pthread_mutex_lock(&s->ops->lock);
 	run_batch(s, msgs, n, rc, err);

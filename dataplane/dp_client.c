@@ -67,8 +67,9 @@ struct dp_conn *dp_connect(const char *path, int timeout_ms)
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
-		log_err("dp: cannot connect to tidal-dp at %s: %s (is tidal-dp running with -s %s?)",
-			path, strerror(e), path);
+		log_err("dp: cannot connect to tidal-dp at %s: %s (is tidal-dp running with -s "
+		        "%s?)",
+		        path, strerror(e), path);
 		close(fd);
 		errno = e;
 		return NULL;
@@ -167,7 +168,7 @@ static int read_all(struct dp_conn *c, uint8_t *buf, size_t len, int64_t deadlin
 
 /* Read one reply frame, which must carry seq, into *rep (decoded; caller clears it). */
 static int recv_reply(struct dp_conn *c, uint32_t seq, struct dpmsg *rep, int64_t deadline,
-		      const char **why)
+                      const char **why)
 {
 	struct dpmsg_hdr h;
 	int rc = read_all(c, c->rbuf, DPMSG_HDR_LEN, deadline);
@@ -186,8 +187,8 @@ static int recv_reply(struct dp_conn *c, uint32_t seq, struct dpmsg *rep, int64_
 static int io_failed(struct dp_conn *c, uint8_t type, int rc, const char *why)
 {
 	set_err(c, "%s to tidal-dp at %s failed: %s%s%s", dpmsg_type_name(type), c->path,
-		rc == -EPROTO ? "reply does not decode" : strerror(-rc), why ? ": " : "",
-		why ? why : "");
+	        rc == -EPROTO ? "reply does not decode" : strerror(-rc), why ? ": " : "",
+	        why ? why : "");
 	drop_conn(c);
 	return rc;
 }
@@ -211,7 +212,7 @@ static int transact(struct dp_conn *c, struct dpmsg *req, struct dpmsg *rep)
 	if (rc < 0) {
 		tb_writer_free(&w);
 		set_err(c, "cannot encode %s: %s", dpmsg_type_name(req->hdr.type),
-			rc == -EMSGSIZE ? "message too large" : "invalid field");
+		        rc == -EMSGSIZE ? "message too large" : "invalid field");
 		return rc;
 	}
 	deadline = now_ms() + c->timeout_ms;
@@ -285,7 +286,7 @@ static int class_msg(struct dp_conn *c, const struct dp_class *cls, struct dpmsg
 	req->hdr.type = DPMSG_CLASS_ADD;
 	if (cls->n_dst > DPMSG_MAX_PREFIXES || cls->n_src > DPMSG_MAX_PREFIXES) {
 		set_err(c, "class %u: more than %d prefixes in one list", cls->id,
-			DPMSG_MAX_PREFIXES);
+		        DPMSG_MAX_PREFIXES);
 		return -E2BIG;
 	}
 	m->class_id = cls->id;
@@ -385,8 +386,9 @@ int dp_class_add_many(struct dp_conn *c, const struct dp_class *cls, size_t n, i
 				rc_each[off + i] = rep.u.result.status;
 			if (rep.u.result.status < 0 && first == 0) {
 				first = rep.u.result.status;
-				set_err(c, "%s", rep.u.result.text[0] ? rep.u.result.text
-								     : strerror(-first));
+				set_err(c, "%s",
+				        rep.u.result.text[0] ? rep.u.result.text
+				                             : strerror(-first));
 			}
 		}
 	}
@@ -479,7 +481,7 @@ int dp_stats_read(struct dp_conn *c, struct dp_stats **out)
 		}
 		if (p->n_classes) {
 			struct dpmsg_class_stats *nc =
-				realloc(s->classes, (s->n_classes + p->n_classes) * sizeof(*nc));
+			        realloc(s->classes, (s->n_classes + p->n_classes) * sizeof(*nc));
 			if (!nc) {
 				dpmsg_clear(&rep);
 				rc = -ENOMEM;
@@ -514,16 +516,16 @@ unsigned dp_tc_of_priority(unsigned priority)
 }
 
 static const char *const class_fields[DPMSG_CF_COUNT] = {
-	"rx_pkts",          "rx_bytes",          "tx_pkts",          "tx_bytes",
-	"meter_drop_pkts",  "meter_drop_bytes",  "sched_drop_pkts",  "sched_drop_bytes",
-	"other_drop_pkts",  "other_drop_bytes",  "green_pkts",       "yellow_pkts",
-	"queued",
+        "rx_pkts",         "rx_bytes",         "tx_pkts",         "tx_bytes",
+        "meter_drop_pkts", "meter_drop_bytes", "sched_drop_pkts", "sched_drop_bytes",
+        "other_drop_pkts", "other_drop_bytes", "green_pkts",      "yellow_pkts",
+        "queued",
 };
 
 static const char *const pair_fields[DPMSG_PF_COUNT] = {
-	"rx_pkts",       "rx_bytes",      "tx_pkts",      "tx_bytes",
-	"drop_pkts",     "queued",        "non_ip_pkts",  "eth_ipackets",
-	"eth_opackets",  "eth_imissed",   "eth_rx_nombuf", "eth_oerrors",
+        "rx_pkts",      "rx_bytes",    "tx_pkts",       "tx_bytes",
+        "drop_pkts",    "queued",      "non_ip_pkts",   "eth_ipackets",
+        "eth_opackets", "eth_imissed", "eth_rx_nombuf", "eth_oerrors",
 };
 
 const char *dp_class_field_name(unsigned f)

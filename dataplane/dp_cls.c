@@ -44,8 +44,8 @@ static inline bool pfx_match(const struct cfg_prefix *p, int fam, const uint8_t 
 	return true;
 }
 
-static inline uint32_t pick(const struct dp_cls_table *t, uint32_t off, uint32_t n,
-			    unsigned dscp, int fam, const uint8_t *src)
+static inline uint32_t pick(const struct dp_cls_table *t, uint32_t off, uint32_t n, unsigned dscp,
+                            int fam, const uint8_t *src)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const struct dp_cand *c = &t->cand[off + i];
@@ -63,8 +63,7 @@ static inline uint32_t pick(const struct dp_cls_table *t, uint32_t off, uint32_t
 	return 0;
 }
 
-uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len,
-		     bool *non_ip)
+uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len, bool *non_ip)
 {
 	const struct dp_cls_table *t = lc->table;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -100,8 +99,7 @@ uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3
 	}
 	if (et == RTE_ETHER_TYPE_IPV6) {
 		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(p + off);
-		if (len < off + sizeof(*ip) ||
-		    (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
+		if (len < off + sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
 			return 0;
 		*non_ip = false;
 		*l3_len = rte_pktmbuf_pkt_len(m) - off;
@@ -223,7 +221,7 @@ static void mask_prefix(const struct cfg_prefix *in, unsigned len, struct cfg_pr
 	*out = *in;
 	out->len = (uint8_t)len;
 	for (unsigned bit = len; bit < 128; bit++)
-		out->addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+		out->addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
 }
 
 /* ---- control side: the builder ---------------------------------------------------------- */
@@ -293,7 +291,7 @@ void dp_clsb_abort(struct dp_cls_builder *b)
 }
 
 static int append_cand(struct dp_cls_table *t, uint32_t *n_cand, uint32_t cap,
-		       const struct dp_class_rec *r, uint32_t *src_used)
+                       const struct dp_class_rec *r, uint32_t *src_used)
 {
 	struct dp_cand *c;
 
@@ -308,8 +306,8 @@ static int append_cand(struct dp_cls_table *t, uint32_t *n_cand, uint32_t cap,
 }
 
 int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
-		  struct dp_cls_table **table, struct dp_lpm_op **ops_out, uint32_t *n_ops,
-		  const char **why)
+                  struct dp_cls_table **table, struct dp_lpm_op **ops_out, uint32_t *n_ops,
+                  const char **why)
 {
 	struct pfx_set set = {0};
 	struct dp_cls_table *t = NULL;
@@ -392,7 +390,7 @@ int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
 	}
 	if (n4 > b->max4 || n6 > b->max6) {
 		*why = n4 > b->max4 ? "too many IPv4 prefixes (raise [dataplane] prefixes)"
-				    : "too many IPv6 prefixes (raise [dataplane] prefixes6)";
+		                    : "too many IPv6 prefixes (raise [dataplane] prefixes6)";
 		rc = -ENOSPC;
 		goto out;
 	}

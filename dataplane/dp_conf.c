@@ -66,7 +66,7 @@ static int find_line(const char *path, const char *section, const char *key)
 }
 
 static void conf_err(struct loader *l, const char *section, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 static void conf_err(struct loader *l, const char *section, const char *key, const char *fmt, ...)
 {
 	char msg[512];
@@ -76,7 +76,7 @@ static void conf_err(struct loader *l, const char *section, const char *key, con
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_err("%s:%d: %s%s%s: %s", l->path, find_line(l->path, section, key), section,
-		key ? "." : "", key ? key : "", msg);
+	        key ? "." : "", key ? key : "", msg);
 	l->errors++;
 }
 
@@ -97,7 +97,7 @@ static void get_bps(struct loader *l, const char *sec, const char *key, uint64_t
 }
 
 static void get_ms(struct loader *l, const char *sec, const char *key, uint32_t *out,
-		   uint32_t min_ms, uint32_t max_ms)
+                   uint32_t min_ms, uint32_t max_ms)
 {
 	const char *v = get(l, sec, key), *why = NULL;
 	uint64_t ms;
@@ -116,7 +116,7 @@ static void get_ms(struct loader *l, const char *sec, const char *key, uint32_t 
 }
 
 static void get_uint(struct loader *l, const char *sec, const char *key, uint32_t *out,
-		     uint64_t min, uint64_t max, bool pow2)
+                     uint64_t min, uint64_t max, bool pow2)
 {
 	const char *v = get(l, sec, key), *why = NULL;
 	uint64_t x;
@@ -135,7 +135,7 @@ static void get_uint(struct loader *l, const char *sec, const char *key, uint32_
 }
 
 static void get_bytes(struct loader *l, const char *sec, const char *key, uint32_t *out,
-		      uint64_t min, uint64_t max)
+                      uint64_t min, uint64_t max)
 {
 	const char *v = get(l, sec, key), *why = NULL;
 	uint64_t x;
@@ -148,7 +148,7 @@ static void get_bytes(struct loader *l, const char *sec, const char *key, uint32
 	}
 	if (x < min || x > max) {
 		conf_err(l, sec, key, "'%s' outside %llu..%llu bytes", v, (unsigned long long)min,
-			 (unsigned long long)max);
+		         (unsigned long long)max);
 		return;
 	}
 	*out = (uint32_t)x;
@@ -174,13 +174,14 @@ static void get_qsizes(struct loader *l, uint16_t *qsize)
 		}
 		if (cfg_parse_uint(tok, 2, 4096, &x, &why) < 0 || (x & (x - 1))) {
 			conf_err(l, "dataplane", "queue_size",
-				 "'%s': each size must be a power of two in 2..4096", tok);
+			         "'%s': each size must be a power of two in 2..4096", tok);
 			return;
 		}
 		vals[n++] = (uint32_t)x;
 	}
 	if (n != 1 && n != DP_N_TC) {
-		conf_err(l, "dataplane", "queue_size", "give one size or 13 (one per traffic class)");
+		conf_err(l, "dataplane", "queue_size",
+		         "give one size or 13 (one per traffic class)");
 		return;
 	}
 	for (unsigned i = 0; i < DP_N_TC; i++)
@@ -188,10 +189,16 @@ static void get_qsizes(struct loader *l, uint16_t *qsize)
 }
 
 static const char *const dataplane_keys[] = {
-	"rate",        "frame_overhead",   "mtu",     "subports", "pipes",
-	"queue_size",  "tc_period",        "pipe_burst", "pipe_profiles", "subport_profiles",
-	"classes",     "prefixes",         "prefixes6", "mbufs",  "burst",
-	"ring_size",   "idle_sleep",       "stats_interval", "realtime", NULL,
+        "rate",          "frame_overhead",
+        "mtu",           "subports",
+        "pipes",         "queue_size",
+        "tc_period",     "pipe_burst",
+        "pipe_profiles", "subport_profiles",
+        "classes",       "prefixes",
+        "prefixes6",     "mbufs",
+        "burst",         "ring_size",
+        "idle_sleep",    "stats_interval",
+        "realtime",      NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -301,8 +308,8 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 			} else if (cfg_parse_duration(v, &ms, &why) < 0 || ms > 5) {
 				/* rte_sched (DPDK 22.11) loses scheduler time when it is not run
 				 * for 2^24 TSC cycles (about 6 ms at 2.6 GHz) */
-				conf_err(&l, s, "idle_sleep", "'%s': a duration up to 5ms (or NNus)",
-					 v);
+				conf_err(&l, s, "idle_sleep",
+				         "'%s': a duration up to 5ms (or NNus)", v);
 			} else {
 				c->idle_sleep_us = (uint32_t)ms * 1000;
 			}
@@ -315,8 +322,9 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 				conf_err(&l, s, "realtime", "'%s': yes or no", v);
 			else if (c->realtime && c->idle_sleep_us == 0)
 				conf_err(&l, s, "realtime",
-					 "needs idle_sleep > 0: a real-time lcore that never sleeps is "
-					 "throttled by the kernel for 50 ms every second");
+				         "needs idle_sleep > 0: a real-time lcore that never "
+				         "sleeps is "
+				         "throttled by the kernel for 50 ms every second");
 		}
 	}
 
@@ -340,8 +348,9 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 			uint64_t id;
 			const char *why = NULL, *name;
 			if (cfg_parse_uint(sec + 8, 0, c->n_subports - 1, &id, &why) < 0) {
-				conf_err(&l, sec, NULL, "subport number must be 0..%u ([dataplane] subports = %u)",
-					 c->n_subports - 1, c->n_subports);
+				conf_err(&l, sec, NULL,
+				         "subport number must be 0..%u ([dataplane] subports = %u)",
+				         c->n_subports - 1, c->n_subports);
 				continue;
 			}
 			check_keys(&l, sec, subport_keys);
@@ -351,8 +360,8 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 				if (strlen(name) >= sizeof(c->subport_name[0]) || !*name)
 					conf_err(&l, sec, "name", "1..63 characters");
 				else
-					snprintf(c->subport_name[id], sizeof(c->subport_name[id]), "%s",
-						 name);
+					snprintf(c->subport_name[id], sizeof(c->subport_name[id]),
+					         "%s", name);
 			}
 			continue;
 		}
@@ -361,7 +370,7 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 
 	if (c->burst > c->ring_size / 2)
 		conf_err(&l, "dataplane", "burst", "must be at most half of ring_size (%u)",
-			 c->ring_size);
+		         c->ring_size);
 	if (l.d)
 		iniparser_freedict(l.d);
 	if (l.errors) {

@@ -28,7 +28,7 @@
 #include "log.h"
 
 #define MAX_CLIENTS 8
-#define MAX_GROUP 256
+#define MAX_GROUP   256
 
 struct client {
 	int fd;
@@ -145,7 +145,7 @@ static int handle(struct dp_state *s, int fd, const uint8_t *frame, size_t len)
 		rc = dp_ops_rx_enable(s, m.u.rx.pair, m.u.rx.on, err, sizeof(err));
 		if (rc == 0)
 			log_info("control: reception %s on %s", m.u.rx.on ? "started" : "stopped",
-				 m.u.rx.pair == DPMSG_ALL_PAIRS ? "every pair" : "one pair");
+			         m.u.rx.pair == DPMSG_ALL_PAIRS ? "every pair" : "one pair");
 		rc = reply_result(fd, seq, rc, err);
 		break;
 	case DPMSG_STATS_REQ:
@@ -194,8 +194,8 @@ static int flush_group(struct dp_state *s, struct client *cl)
 		uint32_t id = m->hdr.type == DPMSG_CLASS_ADD ? m->u.cls.class_id : m->u.class_id;
 		if (cl->grp_rc[i] < 0)
 			log_warn("control: %s of class %u refused: %s",
-				 m->hdr.type == DPMSG_CLASS_ADD ? "install" : "removal", id,
-				 cl->grp_err[i]);
+			         m->hdr.type == DPMSG_CLASS_ADD ? "install" : "removal", id,
+			         cl->grp_err[i]);
 		if (rc == 0)
 			rc = reply_result(cl->fd, m->hdr.seq, cl->grp_rc[i], cl->grp_err[i]);
 		dpmsg_clear(m);
@@ -247,8 +247,8 @@ static int process_buffer(struct dp_state *s, struct client *cl)
 static int client_read(struct dp_state *s, struct client *cl)
 {
 	for (;;) {
-		ssize_t n = recv(cl->fd, cl->buf + cl->have, sizeof(cl->buf) - cl->have,
-				 MSG_DONTWAIT);
+		ssize_t n =
+		        recv(cl->fd, cl->buf + cl->have, sizeof(cl->buf) - cl->have, MSG_DONTWAIT);
 		int rc;
 		if (n > 0) {
 			cl->have += (size_t)n;
@@ -298,7 +298,8 @@ static void *ctl_main(void *arg)
 					break;
 				}
 			if (fd >= 0 && slot < 0) {
-				log_warn("control: more than %d clients; refusing one", MAX_CLIENTS);
+				log_warn("control: more than %d clients; refusing one",
+				         MAX_CLIENTS);
 				close(fd);
 			} else if (fd >= 0) {
 				c->cl[slot] = calloc(1, sizeof(struct client));
@@ -327,7 +328,7 @@ int dp_ctl_start(struct dp_state *s)
 
 	if (strlen(s->opts.socket_path) >= sizeof(sa.sun_path)) {
 		log_err("control socket path %s is longer than %zu bytes", s->opts.socket_path,
-			sizeof(sa.sun_path) - 1);
+		        sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	c = calloc(1, sizeof(*c));

@@ -38,24 +38,24 @@
 
 struct dp_conf {
 	char path[256];
-	uint64_t rate_bps;        /* scheduler port rate; 0: the tx port's link speed */
-	uint32_t frame_overhead;  /* bytes per packet added for rate accounting */
-	uint32_t mtu;             /* largest frame, bytes, without overhead */
-	uint32_t n_subports;      /* power of two */
-	uint32_t n_pipes;         /* per subport, power of two */
-	uint16_t qsize[DP_N_TC];  /* packets per queue, powers of two */
+	uint64_t rate_bps;       /* scheduler port rate; 0: the tx port's link speed */
+	uint32_t frame_overhead; /* bytes per packet added for rate accounting */
+	uint32_t mtu;            /* largest frame, bytes, without overhead */
+	uint32_t n_subports;     /* power of two */
+	uint32_t n_pipes;        /* per subport, power of two */
+	uint16_t qsize[DP_N_TC]; /* packets per queue, powers of two */
 	uint32_t tc_period_ms;
-	uint32_t pipe_burst_ms;   /* default token bucket depth, in time at the rate */
+	uint32_t pipe_burst_ms;     /* default token bucket depth, in time at the rate */
 	uint32_t max_pipe_profiles; /* per subport */
 	uint32_t max_subport_profiles;
 	uint32_t max_classes;
-	uint32_t max_prefixes;    /* IPv4 prefixes over all classes */
-	uint32_t max_prefixes6;   /* IPv6 prefixes over all classes */
+	uint32_t max_prefixes;  /* IPv4 prefixes over all classes */
+	uint32_t max_prefixes6; /* IPv6 prefixes over all classes */
 	uint32_t mbufs;
 	uint32_t burst;
 	uint32_t ring_size;
-	uint32_t idle_sleep_us;   /* 0: busy poll */
-	bool realtime;            /* lcores run SCHED_FIFO (priority 1) */
+	uint32_t idle_sleep_us; /* 0: busy poll */
+	bool realtime;          /* lcores run SCHED_FIFO (priority 1) */
 	uint32_t stats_fold_ms;
 	uint64_t *subport_rate_bps; /* n_subports entries; 0: the port rate */
 	char (*subport_name)[64];
@@ -67,10 +67,10 @@ struct dp_opts {
 	unsigned n_pairs;
 	uint16_t pair_rx[DP_MAX_PAIRS];
 	uint16_t pair_tx[DP_MAX_PAIRS];
-	unsigned stages;  /* 1, 2 or 3 lcores per pair */
-	bool tx_on_rx;    /* stages 2: rx+tx | sched instead of rx | sched+tx */
-	bool replay;      /* release received packets at their capture timestamps */
-	bool rx_off;      /* start with reception stopped (until RX_ENABLE) */
+	unsigned stages; /* 1, 2 or 3 lcores per pair */
+	bool tx_on_rx;   /* stages 2: rx+tx | sched instead of rx | sched+tx */
+	bool replay;     /* release received packets at their capture timestamps */
+	bool rx_off;     /* start with reception stopped (until RX_ENABLE) */
 	const char *trace_path;
 };
 
@@ -121,15 +121,15 @@ struct dp_cand {
 };
 
 struct dp_action {
-	uint32_t qindex;  /* rte_sched queue id */
+	uint32_t qindex; /* rte_sched queue id */
 	uint8_t tc;
 	uint8_t active;
 	struct rte_meter_trtcm_profile *meter; /* NULL: no meter */
 };
 
 struct dp_cls_table {
-	uint32_t n_pfx;       /* prefix ids 0 .. n_pfx-1 */
-	uint32_t *pfx_off;    /* candidates of prefix id i: cand[pfx_off[i] .. +pfx_n[i]) */
+	uint32_t n_pfx;    /* prefix ids 0 .. n_pfx-1 */
+	uint32_t *pfx_off; /* candidates of prefix id i: cand[pfx_off[i] .. +pfx_n[i]) */
 	uint32_t *pfx_n;
 	uint32_t nodst_off, nodst_n; /* classes without a destination list */
 	struct dp_cand *cand;
@@ -158,8 +158,8 @@ enum dp_cmd_type {
 struct dp_cmd {
 	enum dp_cmd_type type;
 	uint32_t pair;
-	int result;     /* 0 or negative errno, written before done */
-	uint32_t done;  /* set (release) by the lcore when finished */
+	int result;    /* 0 or negative errno, written before done */
+	uint32_t done; /* set (release) by the lcore when finished */
 	union {
 		struct {
 			struct dp_cls_table *table;
@@ -265,8 +265,8 @@ void dp_clsb_free(struct dp_cls_builder *b);
 /* Build the table for recs[0 .. max_classes-1] and the LPM ops from the last committed
  * build. Returns 0, -ENOSPC (too many prefixes) or -ENOMEM; *why says which. */
 int dp_clsb_build(struct dp_cls_builder *b, const struct dp_class_rec *recs,
-		  struct dp_cls_table **table, struct dp_lpm_op **ops, uint32_t *n_ops,
-		  const char **why);
+                  struct dp_cls_table **table, struct dp_lpm_op **ops, uint32_t *n_ops,
+                  const char **why);
 /* The last build was applied by every lcore: make it the base of the next diff. */
 void dp_clsb_commit(struct dp_cls_builder *b);
 void dp_clsb_abort(struct dp_cls_builder *b);
@@ -304,19 +304,17 @@ static inline uint32_t dp_qindex(uint32_t subport, uint32_t pipe, uint32_t tc, u
 }
 
 /* dp_cls.c: classification (data side) and table building (control side) */
-uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len,
-		     bool *non_ip);
+uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len, bool *non_ip);
 void dp_cls_table_free(struct dp_cls_table *t);
 
 /* dp_sched.c */
 int dp_sched_create(struct dp_state *s, struct dp_pair *p);
 void dp_sched_fold(struct dp_state *s, struct dp_pair *p, const struct dp_cls_table *t);
 int dp_sched_pipe_params(const struct dp_state *s, const struct dp_pair *p, uint64_t rate_bps,
-			 uint32_t tb_bytes, const uint64_t *tc_rate_bps,
-			 struct rte_sched_pipe_params *out, const char **why);
-int dp_sched_subport_params(const struct dp_state *s, const struct dp_pair *p,
-			    uint64_t rate_bps, struct rte_sched_subport_profile_params *out,
-			    const char **why);
+                         uint32_t tb_bytes, const uint64_t *tc_rate_bps,
+                         struct rte_sched_pipe_params *out, const char **why);
+int dp_sched_subport_params(const struct dp_state *s, const struct dp_pair *p, uint64_t rate_bps,
+                            struct rte_sched_subport_profile_params *out, const char **why);
 int dp_sched_apply(struct dp_pair *p, struct dp_cmd *cmd);
 
 /* dp_worker.c */
@@ -333,7 +331,7 @@ int dp_ops_class_del(struct dp_state *s, uint32_t id, char *err, size_t n);
 /* CLASS_ADD / CLASS_DEL requests applied together with one table rebuild; rc[i], err[i]
  * are each request's own outcome (as if they had been applied one by one). */
 void dp_ops_class_batch(struct dp_state *s, struct dpmsg *const *msgs, size_t n, int *rc,
-			char (*err)[DPMSG_TEXT_MAX]);
+                        char (*err)[DPMSG_TEXT_MAX]);
 int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, size_t n);
 int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, size_t n);
 /* Fold scheduler stats on every pair (so that the next read is exact). */
@@ -341,7 +339,7 @@ int dp_ops_fold(struct dp_state *s);
 int dp_ops_rx_enable(struct dp_state *s, uint16_t pair, bool on, char *err, size_t n);
 /* One page of stats from first_class on; out's arrays are malloc'd (dpmsg_clear). */
 int dp_ops_stats_page(struct dp_state *s, const struct dpmsg_stats_req *req,
-		      struct dpmsg_stats_rep *out);
+                      struct dpmsg_stats_rep *out);
 int dp_ops_info(struct dp_state *s, struct dpmsg_info *out);
 void dp_ops_pair_totals(struct dp_state *s, unsigned pair, uint64_t *f);
 void dp_ops_class_fields(struct dp_state *s, unsigned pair, uint32_t id, uint64_t *f);

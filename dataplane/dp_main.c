@@ -42,38 +42,40 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tidal-dp [EAL options] -- -c FILE -s SOCKET [-p RX:TX]... [options]\n"
-		"  -c, --config FILE     tidal-dp config (scheduler dimensions, subport rates)\n"
-		"  -s, --socket PATH     control socket for tidald / tidal-dpctl\n"
-		"  -p, --pair RX:TX      forward port RX to port TX (repeatable; default 0:1,\n"
-		"                        or 0:0 with a single port)\n"
-		"      --stages N        lcores per pair: 1 (all in one), 2 (rx | sched+tx),\n"
-		"                        3 (rx | sched | tx); default 1\n"
-		"      --tx-on-rx        with --stages 2: rx+tx | sched (the scheduling lcore only\n"
-		"                        schedules; packets are sent and freed where they were\n"
-		"                        received)\n"
-		"      --replay          release received packets at their capture timestamps\n"
-		"                        (net_pcap input replayed in real time)\n"
-		"      --rx-off          start with reception stopped until the control socket\n"
-		"                        starts it (install classes first)\n"
-		"      --trace FILE      write one line per received packet: pair seq class tc colour\n"
-		"      --log-level L     error, warn, info (default), debug\n");
+	        "usage: tidal-dp [EAL options] -- -c FILE -s SOCKET [-p RX:TX]... [options]\n"
+	        "  -c, --config FILE     tidal-dp config (scheduler dimensions, subport rates)\n"
+	        "  -s, --socket PATH     control socket for tidald / tidal-dpctl\n"
+	        "  -p, --pair RX:TX      forward port RX to port TX (repeatable; default 0:1,\n"
+	        "                        or 0:0 with a single port)\n"
+	        "      --stages N        lcores per pair: 1 (all in one), 2 (rx | sched+tx),\n"
+	        "                        3 (rx | sched | tx); default 1\n"
+	        "      --tx-on-rx        with --stages 2: rx+tx | sched (the scheduling lcore "
+	        "only\n"
+	        "                        schedules; packets are sent and freed where they were\n"
+	        "                        received)\n"
+	        "      --replay          release received packets at their capture timestamps\n"
+	        "                        (net_pcap input replayed in real time)\n"
+	        "      --rx-off          start with reception stopped until the control socket\n"
+	        "                        starts it (install classes first)\n"
+	        "      --trace FILE      write one line per received packet: pair seq class tc "
+	        "colour\n"
+	        "      --log-level L     error, warn, info (default), debug\n");
 }
 
 static int parse_args(int argc, char **argv, struct dp_opts *o)
 {
 	static const struct option lo[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"pair", required_argument, NULL, 'p'},
-		{"stages", required_argument, NULL, 'S'},
-		{"tx-on-rx", no_argument, NULL, 'X'},
-		{"replay", no_argument, NULL, 'R'},
-		{"rx-off", no_argument, NULL, 'O'},
-		{"trace", required_argument, NULL, 'T'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"socket", required_argument, NULL, 's'},
+	        {"pair", required_argument, NULL, 'p'},
+	        {"stages", required_argument, NULL, 'S'},
+	        {"tx-on-rx", no_argument, NULL, 'X'},
+	        {"replay", no_argument, NULL, 'R'},
+	        {"rx-off", no_argument, NULL, 'O'},
+	        {"trace", required_argument, NULL, 'T'},
+	        {"log-level", required_argument, NULL, 'L'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -91,10 +93,11 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 		case 'p': {
 			unsigned rx, tx;
 			char tail;
-			if (sscanf(optarg, "%u:%u%c", &rx, &tx, &tail) != 2 || rx >= RTE_MAX_ETHPORTS ||
-			    tx >= RTE_MAX_ETHPORTS) {
-				fprintf(stderr, "tidal-dp: --pair '%s': expected RX:TX port numbers\n",
-					optarg);
+			if (sscanf(optarg, "%u:%u%c", &rx, &tx, &tail) != 2 ||
+			    rx >= RTE_MAX_ETHPORTS || tx >= RTE_MAX_ETHPORTS) {
+				fprintf(stderr,
+				        "tidal-dp: --pair '%s': expected RX:TX port numbers\n",
+				        optarg);
 				return -EINVAL;
 			}
 			if (o->n_pairs == DP_MAX_PAIRS) {
@@ -128,8 +131,9 @@ static int parse_args(int argc, char **argv, struct dp_opts *o)
 		case 'L': {
 			enum tlog_level lv;
 			if (tlog_parse_level(optarg, &lv) < 0) {
-				fprintf(stderr, "tidal-dp: --log-level '%s': error, warn, info, debug\n",
-					optarg);
+				fprintf(stderr,
+				        "tidal-dp: --log-level '%s': error, warn, info, debug\n",
+				        optarg);
 				return -EINVAL;
 			}
 			tlog_set_level(lv);
@@ -174,14 +178,14 @@ static int port_setup(struct dp_state *s, uint16_t port)
 	rc = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (rc == 0)
 		rc = rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), NULL,
-					    s->pool);
+		                            s->pool);
 	if (rc == 0)
 		rc = rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(port);
 	if (rc != 0) {
-		log_err("port %u (%s): setup failed: %s", port, info.device ? rte_dev_name(info.device) : "?",
-			strerror(rc < 0 ? -rc : rc));
+		log_err("port %u (%s): setup failed: %s", port,
+		        info.device ? rte_dev_name(info.device) : "?", strerror(rc < 0 ? -rc : rc));
 		return rc < 0 ? rc : -EIO;
 	}
 	rte_eth_promiscuous_enable(port);
@@ -205,33 +209,32 @@ static int pair_setup(struct dp_state *s, struct dp_pair *p)
 			p->rate_bps = (uint64_t)link.link_speed * 1000000;
 		if (!p->rate_bps) {
 			log_err("pair %u: port %s reports no link speed; set [dataplane] rate",
-				p->idx, p->tx_name);
+			        p->idx, p->tx_name);
 			return -EINVAL;
 		}
 	}
 	p->meters = rte_zmalloc_socket("tidal-meters", sizeof(*p->meters) * c->max_classes,
-				       RTE_CACHE_LINE_SIZE, sock);
+	                               RTE_CACHE_LINE_SIZE, sock);
 	p->cnt_rx = rte_zmalloc_socket("tidal-cnt-rx", sizeof(*p->cnt_rx) * c->max_classes,
-				       RTE_CACHE_LINE_SIZE, sock);
-	p->cnt_sched = rte_zmalloc_socket("tidal-cnt-sched",
-					  sizeof(*p->cnt_sched) * c->max_classes,
-					  RTE_CACHE_LINE_SIZE, sock);
+	                               RTE_CACHE_LINE_SIZE, sock);
+	p->cnt_sched = rte_zmalloc_socket("tidal-cnt-sched", sizeof(*p->cnt_sched) * c->max_classes,
+	                                  RTE_CACHE_LINE_SIZE, sock);
 	p->cnt_tx = rte_zmalloc_socket("tidal-cnt-tx", sizeof(*p->cnt_tx) * c->max_classes,
-				       RTE_CACHE_LINE_SIZE, sock);
+	                               RTE_CACHE_LINE_SIZE, sock);
 	if (!p->meters || !p->cnt_rx || !p->cnt_sched || !p->cnt_tx) {
 		log_err("pair %u: out of DPDK memory for %u classes (raise -m or lower classes)",
-			p->idx, c->max_classes);
+		        p->idx, c->max_classes);
 		return -ENOMEM;
 	}
 	if (s->opts.stages >= 2) {
 		snprintf(name, sizeof(name), "tidal-rx-%u", p->idx);
-		p->ring_rx = rte_ring_create(name, c->ring_size, sock,
-					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		p->ring_rx =
+		        rte_ring_create(name, c->ring_size, sock, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
 	if (s->opts.stages == 3 || s->opts.tx_on_rx) {
 		snprintf(name, sizeof(name), "tidal-tx-%u", p->idx);
-		p->ring_tx = rte_ring_create(name, c->ring_size, sock,
-					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		p->ring_tx =
+		        rte_ring_create(name, c->ring_size, sock, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	}
 	if ((s->opts.stages >= 2 && !p->ring_rx) ||
 	    ((s->opts.stages == 3 || s->opts.tx_on_rx) && !p->ring_tx)) {
@@ -257,10 +260,10 @@ static int lcores_setup(struct dp_state *s)
 
 	ids[n++] = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER(lid)
-		ids[n++] = lid;
+	ids[n++] = lid;
 	if (s->opts.stages > 1 && n < need) {
-		log_err("%u pairs with --stages %u need %u lcores; EAL gave %u (use -l)", s->n_pairs,
-			s->opts.stages, need, n);
+		log_err("%u pairs with --stages %u need %u lcores; EAL gave %u (use -l)",
+		        s->n_pairs, s->opts.stages, need, n);
 		return -EINVAL;
 	}
 	s->n_lcores = n;
@@ -301,28 +304,32 @@ static int lcores_setup(struct dp_state *s)
 			continue;
 		snprintf(name, sizeof(name), "tidal-cmd-%u", lc->lcore_id);
 		lc->cmd_ring = rte_ring_create(name, 64, (int)rte_lcore_to_socket_id(lc->lcore_id),
-					       RING_F_SC_DEQ);
+		                               RING_F_SC_DEQ);
 		if (!lc->cmd_ring)
 			return -ENOMEM;
 		if (lc->classifies) {
 			struct rte_lpm_config c4 = {
-				.max_rules = s->conf.max_prefixes,
-				.number_tbl8s = s->conf.max_prefixes < 256 ? 256 : s->conf.max_prefixes,
+			        .max_rules = s->conf.max_prefixes,
+			        .number_tbl8s =
+			                s->conf.max_prefixes < 256 ? 256 : s->conf.max_prefixes,
 			};
 			struct rte_lpm6_config c6 = {
-				.max_rules = s->conf.max_prefixes6,
-				/* a prefix needs at most one tbl8 per byte beyond the first 24 bits */
-				.number_tbl8s = s->conf.max_prefixes6 * 13,
+			        .max_rules = s->conf.max_prefixes6,
+			        /* a prefix needs at most one tbl8 per byte beyond the first 24 bits
+			         */
+			        .number_tbl8s = s->conf.max_prefixes6 * 13,
 			};
 			snprintf(name, sizeof(name), "tidal-lpm4-%u", lc->lcore_id);
-			lc->lpm4 = rte_lpm_create(name, (int)rte_lcore_to_socket_id(lc->lcore_id), &c4);
+			lc->lpm4 = rte_lpm_create(name, (int)rte_lcore_to_socket_id(lc->lcore_id),
+			                          &c4);
 			snprintf(name, sizeof(name), "tidal-lpm6-%u", lc->lcore_id);
-			lc->lpm6 = rte_lpm6_create(name, (int)rte_lcore_to_socket_id(lc->lcore_id), &c6);
+			lc->lpm6 = rte_lpm6_create(name, (int)rte_lcore_to_socket_id(lc->lcore_id),
+			                           &c6);
 			if (!lc->lpm4 || !lc->lpm6) {
 				log_err("lcore %u: cannot create the LPM tables (%u IPv4 / %u IPv6 "
-					"prefixes): %s; raise -m or lower prefixes",
-					lc->lcore_id, s->conf.max_prefixes, s->conf.max_prefixes6,
-					rte_strerror(rte_errno));
+				        "prefixes): %s; raise -m or lower prefixes",
+				        lc->lcore_id, s->conf.max_prefixes, s->conf.max_prefixes6,
+				        rte_strerror(rte_errno));
 				return -ENOMEM;
 			}
 		}
@@ -337,8 +344,9 @@ static int validate_pairs(struct dp_state *s)
 
 	if (s->opts.n_pairs == 0) {
 		if (n_ports == 0) {
-			log_err("no ports: give EAL a device (e.g. --vdev net_pcap0,rx_pcap=in.pcap,"
-				"tx_pcap=out.pcap)");
+			log_err("no ports: give EAL a device (e.g. --vdev "
+			        "net_pcap0,rx_pcap=in.pcap,"
+			        "tx_pcap=out.pcap)");
 			return -EINVAL;
 		}
 		s->opts.pair_rx[0] = 0;
@@ -353,7 +361,7 @@ static int validate_pairs(struct dp_state *s)
 		}
 		if (rx_used[rx] || tx_used[tx]) {
 			log_err("pair %u:%u: a port is received from (or sent to) by one pair only",
-				rx, tx);
+			        rx, tx);
 			return -EINVAL;
 		}
 		rx_used[rx] = tx_used[tx] = true;
@@ -372,9 +380,9 @@ static int validate_pairs(struct dp_state *s)
 static int setup(struct dp_state *s)
 {
 	static const struct rte_mbuf_dynfield cls_field = {
-		.name = "tidal_dp_class",
-		.size = sizeof(uint32_t),
-		.align = __alignof__(uint32_t),
+	        .name = "tidal_dp_class",
+	        .size = sizeof(uint32_t),
+	        .align = __alignof__(uint32_t),
 	};
 	int rc, bit;
 
@@ -393,10 +401,10 @@ static int setup(struct dp_state *s)
 		return -EINVAL;
 	}
 	s->pool = rte_pktmbuf_pool_create("tidal-mbufs", s->conf.mbufs, 256, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	                                  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!s->pool) {
 		log_err("cannot create %u mbufs: %s (raise -m or lower [dataplane] mbufs)",
-			s->conf.mbufs, rte_strerror(rte_errno));
+		        s->conf.mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	rc = validate_pairs(s);
@@ -437,11 +445,12 @@ static void teardown(struct dp_state *s)
 		uint64_t f[DPMSG_PF_COUNT];
 		if (s->ops) {
 			dp_ops_pair_totals(s, i, f);
-			log_info("pair %u (%s -> %s): rx %llu, tx %llu, dropped %llu, left queued %llu",
-				 i, p->rx_name, p->tx_name, (unsigned long long)f[DPMSG_PF_RX_PKTS],
-				 (unsigned long long)f[DPMSG_PF_TX_PKTS],
-				 (unsigned long long)f[DPMSG_PF_DROP_PKTS],
-				 (unsigned long long)f[DPMSG_PF_QUEUED]);
+			log_info("pair %u (%s -> %s): rx %llu, tx %llu, dropped %llu, left queued "
+			         "%llu",
+			         i, p->rx_name, p->tx_name, (unsigned long long)f[DPMSG_PF_RX_PKTS],
+			         (unsigned long long)f[DPMSG_PF_TX_PKTS],
+			         (unsigned long long)f[DPMSG_PF_DROP_PKTS],
+			         (unsigned long long)f[DPMSG_PF_QUEUED]);
 		}
 	}
 	for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; port++) {
@@ -484,7 +493,7 @@ int main(int argc, char **argv)
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		log_err("EAL initialisation failed: %s (check hugepages, or pass --no-huge -m 512)",
-			rte_strerror(rte_errno));
+		        rte_strerror(rte_errno));
 		return 1;
 	}
 	argc -= ret;
@@ -508,8 +517,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("running: %u pairs, %u stages, %u subports x %u pipes, control socket %s",
-		 s->n_pairs, s->opts.stages, s->conf.n_subports, s->conf.n_pipes,
-		 s->opts.socket_path);
+	         s->n_pairs, s->opts.stages, s->conf.n_subports, s->conf.n_pipes,
+	         s->opts.socket_path);
 	for (unsigned i = 1; i < s->n_lcores; i++)
 		if (s->lcores[i].n_tasks)
 			rte_eal_remote_launch(dp_worker_main, &s->lcores[i], s->lcores[i].lcore_id);

@@ -156,7 +156,7 @@ void dp_ops_fini(struct dp_state *s)
 /* ---- rates -------------------------------------------------------------------------------- */
 
 static int pairs_of(struct dp_state *s, uint16_t pair, unsigned *lo, unsigned *hi, char *err,
-		    size_t n)
+                    size_t n)
 {
 	if (pair == DPMSG_ALL_PAIRS) {
 		*lo = 0;
@@ -164,7 +164,8 @@ static int pairs_of(struct dp_state *s, uint16_t pair, unsigned *lo, unsigned *h
 		return 0;
 	}
 	if (pair >= s->n_pairs)
-		return fail(err, n, -ERANGE, "pair %u does not exist (0..%u)", pair, s->n_pairs - 1);
+		return fail(err, n, -ERANGE, "pair %u does not exist (0..%u)", pair,
+		            s->n_pairs - 1);
 	*lo = pair;
 	*hi = pair + 1u;
 	return 0;
@@ -182,12 +183,14 @@ int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, 
 	if (rc < 0)
 		goto out;
 	if (o->broken) {
-		rc = fail(err, n, -EIO, "tidal-dp refuses changes after an lcore failure; restart it");
+		rc = fail(err, n, -EIO,
+		          "tidal-dp refuses changes after an lcore failure; restart it");
 		goto out;
 	}
 	if (r->subport >= c->n_subports || r->pipe >= c->n_pipes) {
-		rc = fail(err, n, -ERANGE, "pipe %u.%u does not exist (subports 0..%u, pipes 0..%u)",
-			  r->subport, r->pipe, c->n_subports - 1, c->n_pipes - 1);
+		rc = fail(err, n, -ERANGE,
+		          "pipe %u.%u does not exist (subports 0..%u, pipes 0..%u)", r->subport,
+		          r->pipe, c->n_subports - 1, c->n_pipes - 1);
 		goto out;
 	}
 	for (unsigned i = lo; i < hi; i++) {
@@ -198,21 +201,22 @@ int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, 
 		uint32_t k;
 
 		rc = dp_sched_pipe_params(s, p, r->rate_bps, r->tb_bytes,
-					  r->n_tc ? r->tc_rate_bps : NULL, &cmd.u.pipe.params, &why);
+		                          r->n_tc ? r->tc_rate_bps : NULL, &cmd.u.pipe.params,
+		                          &why);
 		if (rc < 0) {
 			rc = fail(err, n, rc, "pipe %u.%u on pair %u: %s", r->subport, r->pipe, i,
-				  why);
+			          why);
 			goto out;
 		}
 		for (k = 0; k < m->n_pp[r->subport]; k++)
 			if (memcmp(&m->pp[r->subport][k], &cmd.u.pipe.params,
-				   sizeof(cmd.u.pipe.params)) == 0)
+			           sizeof(cmd.u.pipe.params)) == 0)
 				break;
 		if (k == m->n_pp[r->subport] && k >= c->max_pipe_profiles) {
 			rc = fail(err, n, -ENOSPC,
-				  "subport %u on pair %u has used all %u pipe profiles "
-				  "(raise [dataplane] pipe_profiles)",
-				  r->subport, i, c->max_pipe_profiles);
+			          "subport %u on pair %u has used all %u pipe profiles "
+			          "(raise [dataplane] pipe_profiles)",
+			          r->subport, i, c->max_pipe_profiles);
 			goto out;
 		}
 		cmd.u.pipe.subport = r->subport;
@@ -226,14 +230,15 @@ int dp_ops_pipe_rate(struct dp_state *s, const struct dpmsg_rate *r, char *err, 
 		}
 		if (rc < 0) {
 			rc = fail(err, n, rc, "rte_sched refused pipe %u.%u on pair %u: %s",
-				  r->subport, r->pipe, i, strerror(-rc));
+			          r->subport, r->pipe, i, strerror(-rc));
 			goto out;
 		}
 		if (cmd.u.pipe.profile < 0) {
 			k = cmd.u.pipe.new_profile;
 			if (k != m->n_pp[r->subport] || k >= c->max_pipe_profiles) {
 				o->broken = true;
-				rc = fail(err, n, -EIO, "pipe profile ids out of step on pair %u", i);
+				rc = fail(err, n, -EIO, "pipe profile ids out of step on pair %u",
+				          i);
 				goto out;
 			}
 			m->pp[r->subport][k] = cmd.u.pipe.params;
@@ -260,12 +265,13 @@ int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *er
 	if (rc < 0)
 		goto out;
 	if (o->broken) {
-		rc = fail(err, n, -EIO, "tidal-dp refuses changes after an lcore failure; restart it");
+		rc = fail(err, n, -EIO,
+		          "tidal-dp refuses changes after an lcore failure; restart it");
 		goto out;
 	}
 	if (r->subport >= c->n_subports) {
 		rc = fail(err, n, -ERANGE, "subport %u does not exist (0..%u)", r->subport,
-			  c->n_subports - 1);
+		          c->n_subports - 1);
 		goto out;
 	}
 	for (unsigned i = lo; i < hi; i++) {
@@ -285,8 +291,9 @@ int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *er
 				break;
 		if (k == m->n_sp && k >= c->max_subport_profiles) {
 			rc = fail(err, n, -ENOSPC,
-				  "pair %u has used all %u subport profiles (raise [dataplane] "
-				  "subport_profiles)", i, c->max_subport_profiles);
+			          "pair %u has used all %u subport profiles (raise [dataplane] "
+			          "subport_profiles)",
+			          i, c->max_subport_profiles);
 			goto out;
 		}
 		cmd.u.subport.subport = r->subport;
@@ -299,15 +306,15 @@ int dp_ops_subport_rate(struct dp_state *s, const struct dpmsg_rate *r, char *er
 		}
 		if (rc < 0) {
 			rc = fail(err, n, rc, "rte_sched refused subport %u on pair %u: %s",
-				  r->subport, i, strerror(-rc));
+			          r->subport, i, strerror(-rc));
 			goto out;
 		}
 		if (cmd.u.subport.profile < 0) {
 			k = cmd.u.subport.new_profile;
 			if (k != m->n_sp) {
 				o->broken = true;
-				rc = fail(err, n, -EIO, "subport profile ids out of step on pair %u",
-					  i);
+				rc = fail(err, n, -EIO,
+				          "subport profile ids out of step on pair %u", i);
 				goto out;
 			}
 			m->sp[m->n_sp++] = cmd.u.subport.params;
@@ -364,10 +371,10 @@ static void class_fields(struct dp_state *s, unsigned pair, uint32_t id, uint64_
 	f[DPMSG_CF_SCHED_DROP_PKTS] = dp_cnt_get(&sc->drop_pkts);
 	f[DPMSG_CF_SCHED_DROP_BYTES] = dp_cnt_get(&sc->drop_bytes);
 	f[DPMSG_CF_OTHER_DROP_PKTS] = dp_cnt_get(&rx->ring_drop_pkts) +
-				      dp_cnt_get(&sc->ring_drop_pkts) + dp_cnt_get(&tx->drop_pkts);
+	                              dp_cnt_get(&sc->ring_drop_pkts) + dp_cnt_get(&tx->drop_pkts);
 	f[DPMSG_CF_OTHER_DROP_BYTES] = dp_cnt_get(&rx->ring_drop_bytes) +
-				       dp_cnt_get(&sc->ring_drop_bytes) +
-				       dp_cnt_get(&tx->drop_bytes);
+	                               dp_cnt_get(&sc->ring_drop_bytes) +
+	                               dp_cnt_get(&tx->drop_bytes);
 	f[DPMSG_CF_GREEN_PKTS] = dp_cnt_get(&rx->green);
 	f[DPMSG_CF_YELLOW_PKTS] = dp_cnt_get(&rx->yellow);
 	f[DPMSG_CF_QUEUED] = dp_cnt_get(&sc->qlen);
@@ -396,8 +403,8 @@ void dp_ops_pair_totals(struct dp_state *s, unsigned pair, uint64_t *f)
 		f[DPMSG_PF_TX_PKTS] += cf[DPMSG_CF_TX_PKTS];
 		f[DPMSG_PF_TX_BYTES] += cf[DPMSG_CF_TX_BYTES];
 		f[DPMSG_PF_DROP_PKTS] += cf[DPMSG_CF_METER_DROP_PKTS] +
-					 cf[DPMSG_CF_SCHED_DROP_PKTS] +
-					 cf[DPMSG_CF_OTHER_DROP_PKTS];
+		                         cf[DPMSG_CF_SCHED_DROP_PKTS] +
+		                         cf[DPMSG_CF_OTHER_DROP_PKTS];
 		f[DPMSG_PF_QUEUED] += cf[DPMSG_CF_QUEUED];
 	}
 	if (p->ring_rx)
@@ -418,11 +425,11 @@ void dp_ops_pair_totals(struct dp_state *s, unsigned pair, uint64_t *f)
 }
 
 int dp_ops_stats_page(struct dp_state *s, const struct dpmsg_stats_req *req,
-		      struct dpmsg_stats_rep *out)
+                      struct dpmsg_stats_rep *out)
 {
 	struct dp_ops *o = s->ops;
 	size_t room = (DPMSG_MAX_LEN - dpmsg_stats_rep_size((uint16_t)s->n_pairs, 0)) /
-		      (dpmsg_stats_rep_size(0, 1) - dpmsg_stats_rep_size(0, 0));
+	              (dpmsg_stats_rep_size(0, 1) - dpmsg_stats_rep_size(0, 0));
 	uint32_t max_classes = (uint32_t)(room / (s->n_pairs ? s->n_pairs : 1));
 	uint32_t id;
 

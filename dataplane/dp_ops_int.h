@@ -33,7 +33,7 @@ struct dp_ops {
 
 /* Format err and return rc. */
 int dp_ops_fail(char *err, size_t n, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 void dp_mprof_unref(struct dp_ops *o, struct dp_mprof *mp);
 void dp_rec_clear(struct dp_class_rec *r);
 

@@ -40,8 +40,8 @@ static uint64_t tc_period_for(const struct dp_state *s, uint64_t min_rate_Bps)
 }
 
 int dp_sched_pipe_params(const struct dp_state *s, const struct dp_pair *p, uint64_t rate_bps,
-			 uint32_t tb_bytes, const uint64_t *tc_rate_bps,
-			 struct rte_sched_pipe_params *out, const char **why)
+                         uint32_t tb_bytes, const uint64_t *tc_rate_bps,
+                         struct rte_sched_pipe_params *out, const char **why)
 {
 	uint64_t port_Bps = p->rate_bps / 8;
 	uint64_t rate = rate_bps ? rate_bps / 8 : port_Bps;
@@ -58,8 +58,8 @@ int dp_sched_pipe_params(const struct dp_state *s, const struct dp_pair *p, uint
 		return -ERANGE;
 	}
 	out->tb_rate = rate;
-	out->tb_size = tb_bytes ? tb_bytes
-				: max_u64(rate * s->conf.pipe_burst_ms / 1000, 2 * frame);
+	out->tb_size =
+	        tb_bytes ? tb_bytes : max_u64(rate * s->conf.pipe_burst_ms / 1000, 2 * frame);
 	if (out->tb_size < frame) {
 		*why = "token bucket smaller than one frame (mtu + frame_overhead)";
 		return -ERANGE;
@@ -81,9 +81,8 @@ int dp_sched_pipe_params(const struct dp_state *s, const struct dp_pair *p, uint
 	return 0;
 }
 
-int dp_sched_subport_params(const struct dp_state *s, const struct dp_pair *p,
-			    uint64_t rate_bps, struct rte_sched_subport_profile_params *out,
-			    const char **why)
+int dp_sched_subport_params(const struct dp_state *s, const struct dp_pair *p, uint64_t rate_bps,
+                            struct rte_sched_subport_profile_params *out, const char **why)
 {
 	uint64_t port_Bps = p->rate_bps / 8;
 	uint64_t rate = rate_bps ? rate_bps / 8 : port_Bps;
@@ -158,9 +157,10 @@ int dp_sched_create(struct dp_state *s, struct dp_pair *p)
 	pp.n_pipes_per_subport = c->n_pipes;
 	p->sched = rte_sched_port_config(&pp);
 	if (!p->sched) {
-		log_err("pair %u: rte_sched_port_config failed (rate %llu bit/s, %u subports, %u pipes): "
-			"check the [dataplane] dimensions and memory (-m)",
-			p->idx, (unsigned long long)p->rate_bps, c->n_subports, c->n_pipes);
+		log_err("pair %u: rte_sched_port_config failed (rate %llu bit/s, %u subports, %u "
+		        "pipes): "
+		        "check the [dataplane] dimensions and memory (-m)",
+		        p->idx, (unsigned long long)p->rate_bps, c->n_subports, c->n_pipes);
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -183,7 +183,8 @@ int dp_sched_create(struct dp_state *s, struct dp_pair *p)
 			/* rte_sched freed the port on this failure */
 			p->sched = NULL;
 			log_err("pair %u: subport %u: rte_sched_subport_config failed (%d): "
-				"check queue_size and memory (-m)", p->idx, i, rc);
+			        "check queue_size and memory (-m)",
+			        p->idx, i, rc);
 			goto out;
 		}
 		/* Best-effort oversubscription would cap a pipe's BE traffic below its own
@@ -195,7 +196,7 @@ int dp_sched_create(struct dp_state *s, struct dp_pair *p)
 			if (rc != 0) {
 				p->sched = NULL;
 				log_err("pair %u: pipe %u.%u: rte_sched_pipe_config failed (%d)",
-					p->idx, i, k, rc);
+				        p->idx, i, k, rc);
 				goto out;
 			}
 		}
@@ -221,7 +222,7 @@ int dp_sched_apply(struct dp_pair *p, struct dp_cmd *cmd)
 		uint32_t prof;
 		if (cmd->u.pipe.profile < 0) {
 			rc = rte_sched_subport_pipe_profile_add(p->sched, cmd->u.pipe.subport,
-								&cmd->u.pipe.params, &prof);
+			                                        &cmd->u.pipe.params, &prof);
 			if (rc != 0)
 				return rc < 0 ? rc : -EINVAL;
 			cmd->u.pipe.new_profile = prof;
@@ -229,13 +230,13 @@ int dp_sched_apply(struct dp_pair *p, struct dp_cmd *cmd)
 			prof = (uint32_t)cmd->u.pipe.profile;
 		}
 		return rte_sched_pipe_config(p->sched, cmd->u.pipe.subport, cmd->u.pipe.pipe,
-					     (int32_t)prof);
+		                             (int32_t)prof);
 	}
 	if (cmd->type == DP_CMD_SUBPORT) {
 		uint32_t prof;
 		if (cmd->u.subport.profile < 0) {
 			rc = rte_sched_port_subport_profile_add(p->sched, &cmd->u.subport.params,
-								&prof);
+			                                        &prof);
 			if (rc != 0)
 				return rc < 0 ? rc : -EINVAL;
 			cmd->u.subport.new_profile = prof;

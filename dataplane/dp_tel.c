@@ -29,15 +29,15 @@ static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
 static bool tel_live;
 
 /* The callbacks below are registered through this wrapper. */
-#define TEL_WRAP(name)                                                                     \
-	static int name(const char *cmd, const char *params, struct rte_tel_data *d)       \
-	{                                                                                  \
-		int rc = -1;                                                               \
-		pthread_rwlock_rdlock(&tel_lock);                                          \
-		if (tel_live)                                                              \
-			rc = name##_locked(cmd, params, d);                                \
-		pthread_rwlock_unlock(&tel_lock);                                          \
-		return rc;                                                                 \
+#define TEL_WRAP(name)                                                                             \
+	static int name(const char *cmd, const char *params, struct rte_tel_data *d)               \
+	{                                                                                          \
+		int rc = -1;                                                                       \
+		pthread_rwlock_rdlock(&tel_lock);                                                  \
+		if (tel_live)                                                                      \
+			rc = name##_locked(cmd, params, d);                                        \
+		pthread_rwlock_unlock(&tel_lock);                                                  \
+		return rc;                                                                         \
 	}
 
 void dp_tel_shutdown(void)
@@ -172,11 +172,11 @@ static int tel_pipe_locked(const char *cmd, const char *params, struct rte_tel_d
 	rte_tel_data_add_dict_u64(d, "pair", v[0]);
 	rte_tel_data_add_dict_u64(d, "subport", v[1]);
 	rte_tel_data_add_dict_u64(d, "pipe", v[2]);
-	rte_tel_data_add_dict_u64(d, "rate_bps",
-				  dp_ops_pipe_rate_get(dp_g, (unsigned)v[0], (uint32_t)v[1],
-						       (uint32_t)v[2]));
+	rte_tel_data_add_dict_u64(
+	        d, "rate_bps",
+	        dp_ops_pipe_rate_get(dp_g, (unsigned)v[0], (uint32_t)v[1], (uint32_t)v[2]));
 	rte_tel_data_add_dict_u64(d, "subport_rate_bps",
-				  dp_ops_subport_rate_get(dp_g, (unsigned)v[0], (uint32_t)v[1]));
+	                          dp_ops_subport_rate_get(dp_g, (unsigned)v[0], (uint32_t)v[1]));
 	return 0;
 }
 
@@ -198,7 +198,7 @@ static int tel_lcores_locked(const char *cmd, const char *params, struct rte_tel
 		rte_tel_data_add_dict_u64(l, "tasks", lc->n_tasks);
 		rte_tel_data_add_dict_u64(l, "loops", dp_cnt_get(&lc->loops));
 		rte_tel_data_add_dict_u64(l, "gap_max_us",
-					  dp_cnt_get(&lc->gap_max_tsc) * 1000000 / dp_g->tsc_hz);
+		                          dp_cnt_get(&lc->gap_max_tsc) * 1000000 / dp_g->tsc_hz);
 		rte_tel_data_add_dict_u64(l, "clock_slips", dp_cnt_get(&lc->clock_slips));
 		snprintf(key, sizeof(key), "%u", lc->lcore_id);
 		rte_tel_data_add_dict_container(d, key, l, 0);
@@ -223,14 +223,16 @@ int dp_tel_register(void)
 
 	rc |= rte_telemetry_register_cmd("/tidal/info", tel_info, "tidal-dp dimensions. No params");
 	rc |= rte_telemetry_register_cmd("/tidal/pairs", tel_pairs,
-					 "Per port pair totals. No params");
+	                                 "Per port pair totals. No params");
 	rc |= rte_telemetry_register_cmd("/tidal/classes", tel_classes,
-					 "Installed class ids. No params");
+	                                 "Installed class ids. No params");
 	rc |= rte_telemetry_register_cmd("/tidal/class", tel_class,
-					 "One class with counters per pair. Params: class id");
-	rc |= rte_telemetry_register_cmd("/tidal/lcores", tel_lcores,
-					 "Loop health per lcore (longest pause, clock slips). No params");
-	rc |= rte_telemetry_register_cmd("/tidal/pipe", tel_pipe,
-					 "Rate of a pipe (0: unlimited). Params: pair,subport,pipe");
+	                                 "One class with counters per pair. Params: class id");
+	rc |= rte_telemetry_register_cmd(
+	        "/tidal/lcores", tel_lcores,
+	        "Loop health per lcore (longest pause, clock slips). No params");
+	rc |= rte_telemetry_register_cmd(
+	        "/tidal/pipe", tel_pipe,
+	        "Rate of a pipe (0: unlimited). Params: pair,subport,pipe");
 	return rc ? -1 : 0;
 }

@@ -45,14 +45,14 @@ static void apply_swap(struct dp_lcore *lc, struct dp_cmd *cmd)
 			int r;
 			if (op->pfx.family == AF_INET) {
 				uint32_t ip = ((uint32_t)op->pfx.addr[0] << 24) |
-					      ((uint32_t)op->pfx.addr[1] << 16) |
-					      ((uint32_t)op->pfx.addr[2] << 8) | op->pfx.addr[3];
+				              ((uint32_t)op->pfx.addr[1] << 16) |
+				              ((uint32_t)op->pfx.addr[2] << 8) | op->pfx.addr[3];
 				r = op->add ? rte_lpm_add(lc->lpm4, ip, op->pfx.len, op->id)
-					    : rte_lpm_delete(lc->lpm4, ip, op->pfx.len);
+				            : rte_lpm_delete(lc->lpm4, ip, op->pfx.len);
 			} else {
 				r = op->add ? rte_lpm6_add(lc->lpm6, op->pfx.addr, op->pfx.len,
-							   op->id)
-					    : rte_lpm6_delete(lc->lpm6, op->pfx.addr, op->pfx.len);
+				                           op->id)
+				            : rte_lpm6_delete(lc->lpm6, op->pfx.addr, op->pfx.len);
 			}
 			if (r < 0 && rc == 0)
 				rc = r;
@@ -63,7 +63,8 @@ static void apply_swap(struct dp_lcore *lc, struct dp_cmd *cmd)
 				continue;
 			for (uint32_t k = 0; k < cmd->u.swap.n_meter_reset; k++) {
 				uint32_t id = cmd->u.swap.meter_reset[k];
-				struct rte_meter_trtcm_profile *mp = cmd->u.swap.table->act[id].meter;
+				struct rte_meter_trtcm_profile *mp =
+				        cmd->u.swap.table->act[id].meter;
 				if (mp)
 					rte_meter_trtcm_config(&p->meters[id], mp);
 			}
@@ -230,7 +231,7 @@ static uint16_t replay_take(struct dp_pair *p, struct rte_mbuf ***pkts, uint64_t
 		}
 		if (ts > r->ts0_us &&
 		    r->t0_tsc + (uint64_t)((__uint128_t)(ts - r->ts0_us) * dp_g->tsc_hz / 1000000) >
-			    now)
+		            now)
 			break;
 	}
 	*pkts = r->held + r->pos;
@@ -241,15 +242,14 @@ static uint16_t replay_take(struct dp_pair *p, struct rte_mbuf ***pkts, uint64_t
 
 /* One line per packet: pair, rx sequence number, class, traffic class, meter colour. */
 static void trace_burst(struct dp_pair *p, const struct dp_cls_table *t, uint64_t seq0,
-			const uint32_t *cls, const uint8_t *verdict, uint16_t n)
+                        const uint32_t *cls, const uint8_t *verdict, uint16_t n)
 {
 	static const char *const vname[] = {"green", "yellow", "red"};
 
 	flockfile(dp_g->trace);
 	for (uint16_t i = 0; i < n; i++)
-		fprintf(dp_g->trace, "%u %llu %u %u %s\n", p->idx,
-			(unsigned long long)(seq0 + i), cls[i], t->act[cls[i]].tc,
-			vname[verdict[i] < 3 ? verdict[i] : 2]);
+		fprintf(dp_g->trace, "%u %llu %u %u %s\n", p->idx, (unsigned long long)(seq0 + i),
+		        cls[i], t->act[cls[i]].tc, vname[verdict[i] < 3 ? verdict[i] : 2]);
 	funlockfile(dp_g->trace);
 }
 
@@ -289,7 +289,7 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 		dp_cnt_add(&c->rx_bytes, rte_pktmbuf_pkt_len(m));
 		if (a->meter) {
 			color = rte_meter_trtcm_color_blind_check(&p->meters[id], a->meter, now,
-								  l3);
+			                                          l3);
 		}
 		cls[i] = id;
 		verdict[i] = (uint8_t)color;
@@ -330,8 +330,10 @@ static void go_realtime(struct dp_lcore *lc)
 	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 
 	if (rc != 0)
-		fprintf(stderr, "tidal-dp: lcore %u: cannot switch to SCHED_FIFO: %s (running "
-			"with normal priority)\n", lc->lcore_id, strerror(rc));
+		fprintf(stderr,
+		        "tidal-dp: lcore %u: cannot switch to SCHED_FIFO: %s (running "
+		        "with normal priority)\n",
+		        lc->lcore_id, strerror(rc));
 }
 
 int dp_worker_main(void *arg)

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define FAIL(msg)                                                                          \
-	do {                                                                               \
-		*why = (msg);                                                              \
-		goto bad;                                                                  \
+#define FAIL(msg)                                                                                  \
+	do {                                                                                       \
+		*why = (msg);                                                                      \
+		goto bad;                                                                          \
 	} while (0)
 
 int dpmsg_hdr_decode(const void *buf, size_t len, struct dpmsg_hdr *h)
@@ -207,8 +207,7 @@ bad:
 	return -EBADMSG;
 }
 
-static int decode_rate(struct tb_reader *r, uint8_t type, struct dpmsg_rate *rt,
-		       const char **why)
+static int decode_rate(struct tb_reader *r, uint8_t type, struct dpmsg_rate *rt, const char **why)
 {
 	rt->pair = tb_get_u16(r);
 	rt->subport = tb_get_u16(r);

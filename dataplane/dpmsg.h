@@ -28,29 +28,29 @@
 #include "buf.h"
 #include "units.h"
 
-#define DPMSG_VERSION 1
-#define DPMSG_HDR_LEN 8
-#define DPMSG_MAX_LEN 65535
+#define DPMSG_VERSION      1
+#define DPMSG_HDR_LEN      8
+#define DPMSG_MAX_LEN      65535
 #define DPMSG_MAX_PREFIXES 256 /* per list (dst, src) of one class */
-#define DPMSG_ALL_PAIRS 0xFFFF
-#define DPMSG_STATS_END 0xFFFFFFFFu
-#define DPMSG_N_TC 13 /* rte_sched traffic classes: 0..11 strict priority, 12 best effort */
-#define DPMSG_TC_BE 12
-#define DPMSG_BE_QUEUES 4
-#define DPMSG_NAME_MAX 64 /* port names (incl. NUL) */
-#define DPMSG_TEXT_MAX 256 /* RESULT message (incl. NUL) */
+#define DPMSG_ALL_PAIRS    0xFFFF
+#define DPMSG_STATS_END    0xFFFFFFFFu
+#define DPMSG_N_TC         13 /* rte_sched traffic classes: 0..11 strict priority, 12 best effort */
+#define DPMSG_TC_BE        12
+#define DPMSG_BE_QUEUES    4
+#define DPMSG_NAME_MAX     64  /* port names (incl. NUL) */
+#define DPMSG_TEXT_MAX     256 /* RESULT message (incl. NUL) */
 
 enum dpmsg_type {
-	DPMSG_HELLO = 1,        /* -> INFO */
+	DPMSG_HELLO = 1, /* -> INFO */
 	DPMSG_INFO = 2,
 	DPMSG_RESULT = 3,
-	DPMSG_CLASS_ADD = 10,   /* -> RESULT; replaces a class with the same id */
-	DPMSG_CLASS_DEL = 11,   /* -> RESULT */
+	DPMSG_CLASS_ADD = 10,    /* -> RESULT; replaces a class with the same id */
+	DPMSG_CLASS_DEL = 11,    /* -> RESULT */
 	DPMSG_SUBPORT_RATE = 12, /* -> RESULT */
-	DPMSG_PIPE_RATE = 13,   /* -> RESULT */
-	DPMSG_STATS_REQ = 14,   /* -> STATS_REP */
+	DPMSG_PIPE_RATE = 13,    /* -> RESULT */
+	DPMSG_STATS_REQ = 14,    /* -> STATS_REP */
 	DPMSG_STATS_REP = 15,
-	DPMSG_RX_ENABLE = 16,   /* -> RESULT; start or stop reception on pairs */
+	DPMSG_RX_ENABLE = 16, /* -> RESULT; start or stop reception on pairs */
 };
 
 struct dpmsg_hdr {
@@ -71,9 +71,9 @@ struct dpmsg_pair_info {
 
 struct dpmsg_info {
 	uint16_t n_subports;
-	uint32_t n_pipes;     /* per subport */
-	uint32_t max_classes; /* class ids are 0 .. max_classes-1; 0 is "unmatched" */
-	uint8_t stages;       /* lcores per pair: 1, 2 or 3 */
+	uint32_t n_pipes;        /* per subport */
+	uint32_t max_classes;    /* class ids are 0 .. max_classes-1; 0 is "unmatched" */
+	uint8_t stages;          /* lcores per pair: 1, 2 or 3 */
 	uint16_t frame_overhead; /* bytes added to each packet for rate accounting */
 	uint16_t n_pairs;
 	struct dpmsg_pair_info *pairs;
@@ -107,12 +107,12 @@ struct dpmsg_class {
 };
 
 struct dpmsg_rate {
-	uint16_t pair;    /* DPMSG_ALL_PAIRS: every pair */
+	uint16_t pair; /* DPMSG_ALL_PAIRS: every pair */
 	uint16_t subport;
-	uint32_t pipe;    /* PIPE_RATE only */
+	uint32_t pipe;     /* PIPE_RATE only */
 	uint64_t rate_bps; /* 0: unlimited (the parent's rate) */
 	uint32_t tb_bytes; /* PIPE_RATE only; token bucket size, 0: the configured default */
-	uint8_t n_tc;     /* PIPE_RATE only; 0 or DPMSG_N_TC */
+	uint8_t n_tc;      /* PIPE_RATE only; 0 or DPMSG_N_TC */
 	uint64_t tc_rate_bps[DPMSG_N_TC]; /* 0: the pipe rate */
 };
 
@@ -131,9 +131,9 @@ enum dpmsg_pair_field {
 	DPMSG_PF_RX_BYTES,
 	DPMSG_PF_TX_PKTS,
 	DPMSG_PF_TX_BYTES,
-	DPMSG_PF_DROP_PKTS,   /* meter + scheduler + ring + tx drops */
-	DPMSG_PF_QUEUED,      /* packets inside the pipeline (scheduler queues, rings) */
-	DPMSG_PF_NON_IP,      /* packets that were not IPv4/IPv6 (classified as class 0) */
+	DPMSG_PF_DROP_PKTS, /* meter + scheduler + ring + tx drops */
+	DPMSG_PF_QUEUED,    /* packets inside the pipeline (scheduler queues, rings) */
+	DPMSG_PF_NON_IP,    /* packets that were not IPv4/IPv6 (classified as class 0) */
 	DPMSG_PF_ETH_IPACKETS,
 	DPMSG_PF_ETH_OPACKETS,
 	DPMSG_PF_ETH_IMISSED,
@@ -155,7 +155,7 @@ enum dpmsg_class_field {
 	DPMSG_CF_OTHER_DROP_BYTES,
 	DPMSG_CF_GREEN_PKTS,
 	DPMSG_CF_YELLOW_PKTS,
-	DPMSG_CF_QUEUED,          /* packets in the class's scheduler queue */
+	DPMSG_CF_QUEUED, /* packets in the class's scheduler queue */
 	DPMSG_CF_COUNT
 };
 

@@ -28,8 +28,8 @@
 #include "dp.h"
 #include "log.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+#define EXIT_REFUSED     1
+#define EXIT_USAGE       2
 #define EXIT_UNREACHABLE 3
 
 static bool json_out;
@@ -95,19 +95,21 @@ static int parse_match(const char *text, struct match_buf *m)
 		char kind[8], val[128], extra;
 		const char *why = NULL;
 		if (sscanf(item, " %7s %127s %c", kind, val, &extra) != 2) {
-			fprintf(stderr, "tidal-dpctl: match item '%s': expected 'dst|src|dscp VALUE'\n",
-				item);
+			fprintf(stderr,
+			        "tidal-dpctl: match item '%s': expected 'dst|src|dscp VALUE'\n",
+			        item);
 			rc = -EINVAL;
 		} else if (strcmp(kind, "dst") == 0 || strcmp(kind, "src") == 0) {
 			bool dst = kind[0] == 'd';
 			size_t *n = dst ? &m->n_dst : &m->n_src;
 			if (*n == DPMSG_MAX_PREFIXES) {
 				fprintf(stderr, "tidal-dpctl: more than %d %s prefixes\n",
-					DPMSG_MAX_PREFIXES, kind);
+				        DPMSG_MAX_PREFIXES, kind);
 				rc = -E2BIG;
-			} else if (cfg_parse_prefix(val, dst ? &m->dst[*n] : &m->src[*n], &why) < 0) {
+			} else if (cfg_parse_prefix(val, dst ? &m->dst[*n] : &m->src[*n], &why) <
+			           0) {
 				fprintf(stderr, "tidal-dpctl: %s '%s': %s\n", kind, val,
-					why ? why : "not a prefix");
+				        why ? why : "not a prefix");
 				rc = -EINVAL;
 			} else {
 				(*n)++;
@@ -115,7 +117,7 @@ static int parse_match(const char *text, struct match_buf *m)
 		} else if (strcmp(kind, "dscp") == 0) {
 			if (m->n_dscp == 64 || cfg_parse_dscp(val, &m->dscp[m->n_dscp], &why) < 0) {
 				fprintf(stderr, "tidal-dpctl: dscp '%s': %s\n", val,
-					why ? why : "not a DSCP");
+				        why ? why : "not a DSCP");
 				rc = -EINVAL;
 			} else {
 				m->n_dscp++;
@@ -168,20 +170,23 @@ static int parse_class_add(int argc, char **argv, struct class_req *q)
 		} else if (strcmp(k, "meter") == 0) {
 			const char *why = NULL;
 			uint64_t cbs, pbs;
-			if (i + 4 >= argc || cfg_parse_bps(argv[i + 1], &q->meter.cir_bps, &why) < 0 ||
+			if (i + 4 >= argc ||
+			    cfg_parse_bps(argv[i + 1], &q->meter.cir_bps, &why) < 0 ||
 			    cfg_parse_bps(argv[i + 2], &q->meter.pir_bps, &why) < 0 ||
 			    cfg_parse_bytes(argv[i + 3], &cbs, &why) < 0 ||
 			    cfg_parse_bytes(argv[i + 4], &pbs, &why) < 0 || cbs > UINT32_MAX ||
 			    pbs > UINT32_MAX)
-				return usage_err("class add: meter CIR PIR CBS PBS (e.g. meter 10M 20M "
-						 "64KiB 128KiB)", NULL);
+				return usage_err(
+				        "class add: meter CIR PIR CBS PBS (e.g. meter 10M 20M "
+				        "64KiB 128KiB)",
+				        NULL);
 			q->meter.cbs_bytes = (uint32_t)cbs;
 			q->meter.pbs_bytes = (uint32_t)pbs;
 			cls->meter = &q->meter;
 			i += 3;
 		} else {
-			return usage_err("class add: bad '%s' (subport, pipe, tc, queue, match, meter)",
-					 k);
+			return usage_err(
+			        "class add: bad '%s' (subport, pipe, tc, queue, match, meter)", k);
 		}
 		i += 2;
 	}
@@ -273,15 +278,14 @@ static int cmd_info(void)
 		return refused(C(), rc);
 	if (json_out) {
 		json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:[]}", "subports", in.n_subports, "pipes",
-				      (json_int_t)in.n_pipes, "classes", (json_int_t)in.max_classes,
-				      "stages", in.stages, "pairs");
+		                      (json_int_t)in.n_pipes, "classes", (json_int_t)in.max_classes,
+		                      "stages", in.stages, "pairs");
 		json_t *arr = json_object_get(o, "pairs");
 		for (uint16_t i = 0; i < in.n_pairs; i++)
-			json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:I}", "pair",
-							     in.pairs[i].pair, "rx",
-							     in.pairs[i].rx_name, "tx",
-							     in.pairs[i].tx_name, "rate_bps",
-							     (json_int_t)in.pairs[i].rate_bps));
+			json_array_append_new(
+			        arr, json_pack("{s:i,s:s,s:s,s:I}", "pair", in.pairs[i].pair, "rx",
+			                       in.pairs[i].rx_name, "tx", in.pairs[i].tx_name,
+			                       "rate_bps", (json_int_t)in.pairs[i].rate_bps));
 		json_dumpf(o, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(o);
@@ -310,15 +314,15 @@ static int cmd_stats(void)
 			json_t *p = json_pack("{s:i}", "pair", st->pairs[i].pair);
 			for (unsigned f = 0; f < DPMSG_PF_COUNT; f++)
 				json_object_set_new(p, dp_pair_field_name(f),
-						    json_integer((json_int_t)st->pairs[i].f[f]));
+				                    json_integer((json_int_t)st->pairs[i].f[f]));
 			json_array_append_new(pairs, p);
 		}
 		for (size_t i = 0; i < st->n_classes; i++) {
 			json_t *p = json_pack("{s:i,s:I}", "pair", st->classes[i].pair, "class",
-					      (json_int_t)st->classes[i].class_id);
+			                      (json_int_t)st->classes[i].class_id);
 			for (unsigned f = 0; f < DPMSG_CF_COUNT; f++)
 				json_object_set_new(p, dp_class_field_name(f),
-						    json_integer((json_int_t)st->classes[i].f[f]));
+				                    json_integer((json_int_t)st->classes[i].f[f]));
 			json_array_append_new(classes, p);
 		}
 		json_object_set_new(o, "pairs", pairs);
@@ -329,16 +333,17 @@ static int cmd_stats(void)
 	} else {
 		for (size_t i = 0; i < st->n_pairs; i++) {
 			const uint64_t *f = st->pairs[i].f;
-			printf("pair %u: rx %llu, tx %llu, dropped %llu, queued %llu, non-IP %llu\n",
+			printf("pair %u: rx %llu, tx %llu, dropped %llu, queued %llu, non-IP "
+			       "%llu\n",
 			       st->pairs[i].pair, (unsigned long long)f[DPMSG_PF_RX_PKTS],
 			       (unsigned long long)f[DPMSG_PF_TX_PKTS],
 			       (unsigned long long)f[DPMSG_PF_DROP_PKTS],
 			       (unsigned long long)f[DPMSG_PF_QUEUED],
 			       (unsigned long long)f[DPMSG_PF_NON_IP]);
 		}
-		printf("%4s %6s %12s %12s %12s %12s %10s %10s %10s %7s\n", "pair", "class", "rx_pkts",
-		       "rx_bytes", "tx_pkts", "tx_bytes", "meter_drop", "sched_drop", "other_drop",
-		       "queued");
+		printf("%4s %6s %12s %12s %12s %12s %10s %10s %10s %7s\n", "pair", "class",
+		       "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "meter_drop", "sched_drop",
+		       "other_drop", "queued");
 		for (size_t i = 0; i < st->n_classes; i++) {
 			const uint64_t *f = st->classes[i].f;
 			printf("%4u %6u %12llu %12llu %12llu %12llu %10llu %10llu %10llu %7llu\n",
@@ -381,7 +386,7 @@ static int flush_classes(struct class_req *q, size_t *n, const char *path)
 	for (size_t i = 0; i < *n; i++)
 		if (rcs[i] < 0)
 			fprintf(stderr, "tidal-dpctl: batch %s:%d: class %u refused (%s)\n", path,
-				q[i].line, q[i].cls.id, strerror(-rcs[i]));
+			        q[i].line, q[i].cls.id, strerror(-rcs[i]));
 	*n = 0;
 	return rc < 0 ? refused(C(), rc) : 0;
 }
@@ -500,7 +505,8 @@ int main(int argc, char **argv)
 		case 'h':
 			puts("usage: tidal-dpctl [-s SOCKET] [-j] [-t MS] COMMAND\n"
 			     "  info | stats\n"
-			     "  class add ID subport S pipe P tc T [queue Q] [match \"dst P, dscp D\"]\n"
+			     "  class add ID subport S pipe P tc T [queue Q] [match \"dst P, dscp "
+			     "D\"]\n"
 			     "            [meter CIR PIR CBS PBS]\n"
 			     "  class del ID\n"
 			     "  pipe rate [pair N] SUBPORT PIPE RATE [tb BYTES] [tc R1,...,R13]\n"

@@ -4,7 +4,9 @@
 
   (a) dpdk-testpmd io forwarding                        the ceiling of these ports
   (b) qos_sched (DPDK example) with an equivalent profile
-  (c) tidal-dp: classify (LPM, 4096 prefixes) + trTCM meter per class + rte_sched + counters
+  (c) tidal-dp: classify (LPM, 4096 prefixes) + trTCM meter per class + rte_sched + counters,
+      rx+classify+meter+tx on CPU 0, scheduling alone on CPU 1 (--tx-on-rx)
+  (e) the same tidal-dp in qos_sched's layout: rx+classify+meter on CPU 0, sched+tx on CPU 1
   (d) Linux tc HTB on a veth, 4096 classes, flower filters (the kernel alternative)
 
 Common profile (docs/performance.md explains it): 64-byte frames; one subport of 4096
@@ -12,13 +14,15 @@ pipes on a 10G port; frame overhead 0; every pipe and traffic class allowed the 
 so no shaper binds and the measurement is packet processing; queues of 64 packets; packet
 p goes to pipe p and traffic class p % 13 (QinQ inner VLAN and destination 10.p/24 carry p,
 so qos_sched's header parsing and tidal-dp's classification find the same queue). Input is
-net_pcap with infinite_rx over 4096 such frames, output net_null; two CPUs: rx (+classify
-+meter) on CPU 0, scheduling and tx on CPU 1, for (b) and (c) alike; (a) forwards on CPU 1.
+net_pcap with infinite_rx over 4096 such frames, output net_null; two CPUs, rx on CPU 0
+and scheduling on CPU 1 for (b), (c) and (e); (a) forwards on CPU 1.
 
 Mpps is the tx port's opackets over the measured seconds, read through DPDK telemetry
-(/ethdev/stats). Each configuration runs `rounds` times, interleaved, and the median is
-reported with the ratios c/b and c/a; the machine is shared, so only ratios measured in
-one run mean anything.
+(/ethdev/stats). The machine is shared, so each DPDK run also reports Mpps per CPU-second
+that its scheduling (forwarding, for testpmd) lcore thread was actually given (from
+/proc/PID/task/TID/stat): that lcore is the bottleneck, and the figure does not depend on
+how much of the machine other work took. Each configuration runs `rounds` times,
+interleaved, and the medians are reported with the ratios c/b and c/a.
 
 Run through run.sh (builds qos_sched, sets up hugepages, needs root).
 """
@@ -89,24 +93,48 @@ def opackets(prefix, port):
     return telemetry(prefix, "/ethdev/stats,%d" % port)["/ethdev/stats"]["opackets"]
 
 
-def measure_dpdk(cmd, prefix, port, warmup, secs, log, setup=None, env=None):
-    """Start cmd, wait for telemetry, optional setup(), warm up, count tx packets."""
+def thread_cpu(pid, name):
+    """CPU seconds used so far by the thread of process pid called name (DPDK names its
+    worker lcore threads rte-worker-N)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                if f.read().strip() != name:
+                    continue
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tck
+        except OSError:
+            continue
+    raise RuntimeError("no thread %s in process %d" % (name, pid))
+
+
+NICE = []
+
+
+def measure_dpdk(cmd, prefix, port, warmup, secs, log, thread, setup=None):
+    """Start cmd, wait for telemetry, optional setup(), warm up, then count tx packets.
+    Returns (Mpps over wall time, Mpps per CPU-second that `thread`, the scheduling or
+    forwarding lcore, actually got): the second figure does not depend on how much of
+    the shared machine the run was given."""
+    cmd = NICE + cmd
     with open(log, "a") as lf:
         lf.write("\n$ %s\n" % " ".join(cmd))
         lf.flush()
         p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
-                             env=env, start_new_session=True)
+                             start_new_session=True)
     try:
         telemetry(prefix, "/", timeout=60)
         if setup:
             setup()
         time.sleep(warmup)
-        n0, t0 = opackets(prefix, port), time.monotonic()
+        n0, t0, c0 = opackets(prefix, port), time.monotonic(), thread_cpu(p.pid, thread)
         time.sleep(secs)
-        n1, t1 = opackets(prefix, port), time.monotonic()
+        n1, t1, c1 = opackets(prefix, port), time.monotonic(), thread_cpu(p.pid, thread)
         if p.poll() is not None:
             raise RuntimeError("%s exited early (see %s)" % (cmd[0], log))
-        return (n1 - n0) / (t1 - t0) / 1e6
+        return (n1 - n0) / (t1 - t0) / 1e6, (n1 - n0) / max(c1 - c0, 1e-3) / 1e6
     finally:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGINT)
@@ -129,7 +157,8 @@ def run_testpmd(a, work):
         ["--", "--forward-mode=io", "--nb-cores=1", "--burst=64", "--rxd=1024", "--txd=1024",
          "--port-topology=chained", "--stats-period=1", "--mbuf-size=2176",
          "--total-num-mbufs=65536"]
-    return measure_dpdk(cmd, "tdlbench-a", 1, a.warmup, a.seconds, os.path.join(work, "a.log"))
+    return measure_dpdk(cmd, "tdlbench-a", 1, a.warmup, a.seconds, os.path.join(work, "a.log"),
+                        "rte-worker-1")
 
 
 def run_qos_sched(a, work):
@@ -152,10 +181,15 @@ def run_qos_sched(a, work):
     script = "mount --bind %s /sys/devices/system/cpu && exec %s" % (
         fake, " ".join("'%s'" % x for x in inner))
     cmd = ["unshare", "-m", "sh", "-c", script]
-    return measure_dpdk(cmd, "tdlbench-b", 1, a.warmup, a.seconds, os.path.join(work, "b.log"))
+    return measure_dpdk(cmd, "tdlbench-b", 1, a.warmup, a.seconds, os.path.join(work, "b.log"),
+                        "rte-worker-2")
 
 
-def run_tidal_dp(a, work):
+def run_tidal_dp_sched_tx(a, work):
+    return run_tidal_dp(a, work, tx_on_rx=False)
+
+
+def run_tidal_dp(a, work, tx_on_rx=True):
     sock = os.path.join(work, "dp.sock")
     batch = os.path.join(work, "classes.txt")
     with open(batch, "w") as f:
@@ -169,7 +203,7 @@ def run_tidal_dp(a, work):
         f.write("rx on\n")
     cmd = [a.tidal_dp] + eal("tdlbench-c", a.huge, a.pcap, "0@0,1@1") + \
         ["--", "-c", os.path.join(HERE, "tidal-dp.ini"), "-s", sock, "-p", "0:1",
-         "--stages", "2", "--rx-off"]
+         "--stages", "2", "--rx-off"] + (["--tx-on-rx"] if tx_on_rx else [])
 
     def setup():
         deadline = time.time() + 60
@@ -180,7 +214,8 @@ def run_tidal_dp(a, work):
         subprocess.run([a.dpctl, "-s", sock, "-t", "10000", "batch", batch], check=True)
 
     return measure_dpdk(cmd, "tdlbench-c", 1, a.warmup, a.seconds,
-                        os.path.join(work, "c.log"), setup=setup)
+                        os.path.join(work, "c.log" if tx_on_rx else "e.log"), "rte-worker-1",
+                        setup=setup)
 
 
 def sh(*cmd, check=True):
@@ -233,7 +268,7 @@ def run_htb(a, work):
                     return int(line.split()[3])
             return 0
 
-        tg = subprocess.Popen(["taskset", "-c", "0", "trafgen", "--dev", dev, "--conf", conf,
+        tg = subprocess.Popen(NICE + ["taskset", "-c", "0", "trafgen", "--dev", dev, "--conf", conf,
                                "--cpus", "1", "--qdisc-path", "--no-cpu-stats"],
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "d.log"),
                                                                      "w"),
@@ -248,7 +283,7 @@ def run_htb(a, work):
         finally:
             os.killpg(tg.pid, signal.SIGINT)
             tg.wait(timeout=20)
-        return (n1 - n0) / (t1 - t0) / 1e6
+        return (n1 - n0) / (t1 - t0) / 1e6, None
     finally:
         sh("ip", "link", "del", dev, check=False)
         sh("ip", "netns", "del", ns, check=False)
@@ -264,38 +299,56 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--only", default="abcd")
+    ap.add_argument("--only", default="abced",
+                    help="a testpmd, b qos_sched, c tidal-dp (rx+tx | sched), "
+                    "e tidal-dp (rx | sched+tx, qos_sched's layout), d tc HTB")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--nice", type=int, default=-10,
+                    help="nice level of every measured program (same for all; the machine is "
+                    "shared)")
     a = ap.parse_args()
+    if a.nice:
+        NICE.extend(["nice", "-n", str(a.nice)])
     work = tempfile.mkdtemp(prefix="tdlbench-")
     a.pcap = os.path.join(work, "qinq4096.pcap")
     write_pcap(a.pcap)
-    runs = {"a": run_testpmd, "b": run_qos_sched, "c": run_tidal_dp, "d": run_htb}
+    runs = {"a": run_testpmd, "b": run_qos_sched, "c": run_tidal_dp, "e": run_tidal_dp_sched_tx,
+            "d": run_htb}
     names = {"a": "testpmd io forwarding (ceiling)", "b": "qos_sched (DPDK example)",
-             "c": "tidal-dp (classify+meter+sched)", "d": "tc HTB on a veth (kernel)"}
+             "c": "tidal-dp, rx+tx | sched", "e": "tidal-dp, rx | sched+tx",
+             "d": "tc HTB on a veth (kernel)"}
     res = {k: [] for k in a.only}
+    norm = {k: [] for k in a.only}
     try:
         for r in range(a.rounds):
             for k in a.only:
-                mpps = runs[k](a, work)
+                mpps, per_cpu = runs[k](a, work)
                 res[k].append(mpps)
-                print("round %d %s: %.2f Mpps" % (r + 1, k, mpps), flush=True)
+                if per_cpu is not None:
+                    norm[k].append(per_cpu)
+                print("round %d %s: %.2f Mpps%s" % (r + 1, k, mpps, "" if per_cpu is None else
+                                                   ", %.2f Mpps per CPU-second" % per_cpu),
+                      flush=True)
     finally:
         if not os.environ.get("TIDAL_BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in res.items()}
+    nmed = {k: statistics.median(v) for k, v in norm.items() if v}
     print()
+    print("%-44s %10s %16s" % ("", "Mpps", "Mpps/CPU-second"))
     for k in a.only:
-        print("(%s) %-36s %6.2f Mpps  (runs: %s)" % (k, names[k], med[k],
-                                                   ", ".join("%.2f" % x for x in res[k])))
-    if "c" in med and "b" in med:
-        print("c/b = %.2f" % (med["c"] / med["b"]))
-    if "c" in med and "a" in med:
-        print("c/a = %.2f" % (med["c"] / med["a"]))
-    if "c" in med and "d" in med:
-        print("c/d = %.2f" % (med["c"] / med["d"]))
+        print("(%s) %-40s %10.2f %16s" % (k, names[k], med[k],
+                                         "%.2f" % nmed[k] if k in nmed else "-"))
+    for x, y, note in (("c", "b", ""), ("c", "a", ""), ("e", "b", "  (qos_sched's layout)"),
+                       ("c", "d", "")):
+        if x in med and y in med:
+            line = "%s/%s = %.2f" % (x, y, med[x] / med[y])
+            if x in nmed and y in nmed:
+                line += ", per CPU-second %.2f" % (nmed[x] / nmed[y])
+            print(line + note)
     if a.json:
-        print(json.dumps({"median_mpps": med, "runs": res}))
+        print(json.dumps({"median_mpps": med, "median_mpps_per_cpu_s": nmed, "runs": res,
+                          "runs_per_cpu_s": norm}))
     return 0
 
 
