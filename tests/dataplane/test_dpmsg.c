@@ -85,10 +85,13 @@ static void test_other_roundtrips(void **state)
 	        {.pair = 0, .rx_port = 0, .tx_port = 1, .rate_bps = 10000000000ull},
 	        {.pair = 1, .rx_port = 1, .tx_port = 0, .rate_bps = 25000000000ull},
 	};
-	struct dpmsg_pair_stats ps[1] = {{.pair = 0}};
+	struct dpmsg_pair_stats ps[1];
 	struct dpmsg_class_stats cs[3];
 
 	(void)state;
+	/* compared with memcmp below: padding included */
+	memset(ps, 0, sizeof(ps));
+	memset(cs, 0, sizeof(cs));
 	strcpy(pi[0].rx_name, "net_pcap0");
 	strcpy(pi[0].tx_name, "net_null0");
 	strcpy(pi[1].rx_name, "0000:03:00.1");
