@@ -11,6 +11,7 @@
  * failure is logged with the interface and what to do, and returned as -errno.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
@@ -40,10 +41,13 @@
 struct bpfc {
 	char ifname[IF_NAMESIZE];
 	int ifindex; /* 0: not attached (load only) */
+	char pin_root[PIN_DIR_MAX];
 	char pin_dir[PIN_DIR_MAX]; /* empty: not pinned */
 	struct classify_bpf *cls;
 	struct pace_bpf *pace;
 	int ncpus;
+	enum tidal_pace_mode pace_mode;
+	uint32_t release_flags; /* TIDAL_META_*_INSTALLED done by this open */
 	uint32_t capacity; /* classes, class 0 included */
 	uint32_t n_classes;
 	void *scratch; /* per-CPU values for batched reads */
@@ -130,6 +134,11 @@ const char *bpfc_ifname(const struct bpfc *b)
 	return b->ifname;
 }
 
+enum tidal_pace_mode bpfc_pace_mode(const struct bpfc *b)
+{
+	return b->pace_mode;
+}
+
 size_t bpfc_n_classes(const struct bpfc *b)
 {
 	return b->n_classes;
@@ -194,6 +203,16 @@ static int check_bpffs(const char *root)
 	return 0;
 }
 
+/* Inode of this process's network namespace (0 if unknown): recorded with the pins, so
+ * that pins left by a namespace that was deleted and made again (same interface name) are
+ * not mistaken for this one's. */
+static uint64_t netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 /* Remove every pin in dir and the folder itself; missing pins are fine. */
 static void unpin_all(const char *dir)
 {
@@ -234,6 +253,14 @@ static uint32_t adopt_capacity(const char *dir, const char *ifname, uint32_t wan
 		if (bpf_map_lookup_elem(mfd, &key, &meta) < 0)
 			meta.abi = 0;
 		close(mfd);
+	}
+	if (meta.abi == TIDAL_BPF_ABI && meta.netns && netns_ino() && meta.netns != netns_ino()) {
+		log_warn("bpf: %s: pins in %s belong to an interface of this name in another "
+			 "network namespace; recreating them (counters restart at zero)",
+			 ifname, dir);
+		close(fd);
+		unpin_all(dir);
+		return want;
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || meta.abi != TIDAL_BPF_ABI ||
 	    info.value_size != sizeof(struct tidal_ctr)) {
@@ -370,30 +397,57 @@ static int meta_put(int fd, const struct tidal_meta *m)
 	return bpf_map_update_elem(fd, &key, m, BPF_ANY) < 0 ? -errno : 0;
 }
 
-static int ensure_fq(struct bpfc *b)
+/* Make sure something releases paced packets, and pick the pacing mode: an fq qdisc
+ * anywhere on the interface (or a root fq tidal installs) means EDT; a kernel without
+ * sch_fq gets tidal's HTB root. Runs before the programs are loaded (the mode is part of
+ * the pacer's read-only data). */
+static int ensure_release(struct bpfc *b, enum bpfc_pace_mode want)
 {
-	int mfd = bpf_map__fd(b->cls->maps.tidal_meta), has, err;
-	struct tidal_meta m;
+	struct bpfc_qdisc_info q;
+	int err;
 
-	has = bpfc_qdisc_has_fq(b->ifindex);
-	if (has < 0) {
-		log_err("bpf: %s: listing qdiscs: %s", b->ifname, strerror(-has));
-		return has;
-	}
-	if (has)
-		return 0;
-	err = bpfc_qdisc_root_fq(b->ifindex);
+	err = bpfc_qdisc_info(b->ifindex, &q);
 	if (err) {
-		log_err("bpf: %s: installing the fq root qdisc pacing needs: %s (is sch_fq "
-			"available? `modprobe sch_fq`)",
-			b->ifname, strerror(-err));
+		log_err("bpf: %s: listing qdiscs: %s", b->ifname, strerror(-err));
 		return err;
 	}
-	if (meta_get(mfd, &m) == 0) {
-		m.flags |= TIDAL_META_FQ_INSTALLED;
-		meta_put(mfd, &m);
+	if (want != BPFC_PACE_HTB && q.has_fq) {
+		b->pace_mode = TIDAL_PACE_EDT;
+		return 0;
 	}
-	log_info("bpf: %s: fq root qdisc installed for pacing", b->ifname);
+	if (want != BPFC_PACE_EDT && !strcmp(q.root_kind, "htb") &&
+	    q.root_handle == (uint32_t)TIDAL_HTB_MAJOR << 16) {
+		b->pace_mode = TIDAL_PACE_HTB; /* ours, from a previous start */
+		return 0;
+	}
+	if (want != BPFC_PACE_HTB) {
+		err = bpfc_qdisc_root_fq(b->ifindex);
+		if (!err) {
+			b->pace_mode = TIDAL_PACE_EDT;
+			b->release_flags |= TIDAL_META_FQ_INSTALLED;
+			log_info("bpf: %s: fq root qdisc installed for pacing", b->ifname);
+			return 0;
+		}
+		if (err != -ENOENT || want == BPFC_PACE_EDT) {
+			log_err("bpf: %s: installing the fq root qdisc pacing needs: %s%s",
+				b->ifname, strerror(-err),
+				err == -ENOENT ? " (this kernel has no sch_fq)" : "");
+			return err;
+		}
+		log_warn("bpf: %s: this kernel has no sch_fq; pacing with HTB leaf classes "
+			 "instead (docs/bpf.md)",
+			 b->ifname);
+	}
+	b->pace_mode = TIDAL_PACE_HTB;
+	err = bpfc_qdisc_root_htb(b->ifindex, TIDAL_HTB_MAJOR);
+	if (err) {
+		log_err("bpf: %s: installing the HTB root qdisc for pacing: %s", b->ifname,
+			strerror(-err));
+		return err;
+	}
+	b->release_flags |= TIDAL_META_HTB_INSTALLED;
+	log_info("bpf: %s: HTB root qdisc %x: installed for pacing", b->ifname,
+		 TIDAL_HTB_MAJOR);
 	return 0;
 }
 
@@ -411,8 +465,6 @@ static int attach(struct bpfc *b, const struct bpfc_params *p)
 		log_err("bpf: %s: count ingress at tc or at XDP, not both", b->ifname);
 		return -EINVAL;
 	}
-	if (p->pace && (p->hooks & BPFC_HOOK_TC_OUT) && (err = ensure_fq(b)))
-		return err;
 	/* New hooks first, then removal of the ones no longer wanted: an XDP <-> tc ingress
 	 * switch double counts for an instant instead of missing packets. */
 	if ((err = tc_hook(b, BPF_TC_EGRESS, out)) || (err = tc_hook(b, BPF_TC_INGRESS, in)) ||
@@ -441,7 +493,9 @@ static int pin_progs(struct bpfc *b)
 
 /* ---- open / close --------------------------------------------------------------------- */
 
-static int load(struct bpfc *b, const struct bpfc_params *p)
+/* report: log a failure (the first attempt over existing pins stays quiet, since bpfc_open
+ * retries it with fresh maps). */
+static int load(struct bpfc *b, const struct bpfc_params *p, bool report)
 {
 	uint64_t horizon = p->horizon_ns ? p->horizon_ns : TIDAL_HORIZON_NS_DEFAULT;
 	struct bpf_map *m;
@@ -469,6 +523,8 @@ static int load(struct bpfc *b, const struct bpfc_params *p)
 		}
 	}
 	err = classify_bpf__load(b->cls);
+	if (err && !report)
+		return err;
 	if (err) {
 		log_err("bpf: loading the classify program: %s%s", strerror(-err),
 			err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
@@ -490,11 +546,29 @@ static int load(struct bpfc *b, const struct bpfc_params *p)
 			return err;
 	}
 	b->pace->rodata->tidal_horizon_ns = horizon;
+	b->pace->rodata->tidal_pace_mode = b->pace_mode;
 	err = pace_bpf__load(b->pace);
 	if (err) {
 		log_err("bpf: loading the pacing program: %s", strerror(-err));
 		return err;
 	}
+	return 0;
+}
+
+/* libbpf's messages go to tidal's log: warnings at debug level, since libbpf reports
+ * as warnings what bpfc handles (an existing clsact qdisc, for one). */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG || tlog_get_level() < TLOG_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	log_debug("libbpf: %s", buf);
 	return 0;
 }
 
@@ -506,6 +580,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	int err, mfd;
 
 	*out = NULL;
+	libbpf_set_print(libbpf_log);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -535,6 +610,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	if (root[0] && p->ifname) {
 		if ((err = check_bpffs(root)))
 			goto fail;
+		snprintf(b->pin_root, sizeof(b->pin_root), "%s", root);
 		if (snprintf(b->pin_dir, sizeof(b->pin_dir), "%s/%s", root, b->ifname) >=
 		    (int)sizeof(b->pin_dir)) {
 			err = -ENAMETOOLONG;
@@ -547,7 +623,28 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 		b->capacity = adopt_capacity(b->pin_dir, b->ifname, b->capacity);
 		mkdir_p(b->pin_dir); /* adopt_capacity may have removed it */
 	}
-	if ((err = load(b, p)))
+	b->pace_mode = p->pace_mode == BPFC_PACE_HTB ? TIDAL_PACE_HTB : TIDAL_PACE_EDT;
+	if (b->ifindex && p->pace && (p->hooks & BPFC_HOOK_TC_OUT) &&
+	    (err = ensure_release(b, p->pace_mode)))
+		goto fail;
+	err = load(b, p, !b->pin_dir[0]);
+	if (err && err != -EINVAL && b->pin_dir[0])
+		log_err("bpf: %s: loading the programs: %s%s", b->ifname, strerror(-err),
+			err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
+	if (err == -EINVAL && b->pin_dir[0]) {
+		/* Pins that libbpf refused to reuse (a map of another shape): start afresh. */
+		log_warn("bpf: %s: the maps pinned in %s do not fit these programs; recreating "
+			 "them (counters restart at zero)",
+			 b->ifname, b->pin_dir);
+		pace_bpf__destroy(b->pace);
+		classify_bpf__destroy(b->cls);
+		b->pace = NULL;
+		b->cls = NULL;
+		unpin_all(b->pin_dir);
+		if ((err = mkdir_p(b->pin_dir)) == 0)
+			err = load(b, p, true);
+	}
+	if (err)
 		goto fail;
 
 	mfd = bpf_map__fd(b->cls->maps.tidal_meta);
@@ -558,6 +655,9 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 		meta.n_classes = 1;
 	}
 	meta.horizon_ns = p->horizon_ns ? p->horizon_ns : TIDAL_HORIZON_NS_DEFAULT;
+	meta.flags |= b->release_flags;
+	if (b->ifindex)
+		meta.netns = netns_ino();
 	if ((err = meta_put(mfd, &meta)))
 		goto fail;
 	b->n_classes = meta.n_classes ? meta.n_classes : 1;
@@ -571,6 +671,8 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	*out = b;
 	return 0;
 fail:
+	if (b->release_flags) /* a root qdisc this failed open installed */
+		bpfc_qdisc_root_delete(b->ifindex);
 	bpfc_close(b, false);
 	return err;
 }
@@ -585,19 +687,10 @@ static void destroy(struct bpfc *b)
 
 void bpfc_close(struct bpfc *b, bool detach)
 {
-	char root[PIN_DIR_MAX];
-
 	if (!b)
 		return;
-	if (detach && b->ifindex) {
-		if (b->pin_dir[0]) {
-			snprintf(root, sizeof(root), "%s", b->pin_dir);
-			*strrchr(root, '/') = 0;
-			bpfc_detach(b->ifname, root);
-		} else {
-			bpfc_detach(b->ifname, "");
-		}
-	}
+	if (detach && b->ifindex)
+		bpfc_detach(b->ifname, b->pin_dir[0] ? b->pin_root : "");
 	destroy(b);
 }
 
@@ -630,9 +723,9 @@ int bpfc_detach(const char *ifname, const char *pin_root)
 		e = xdp_ours(tmp.ifindex, ifname, &flags);
 		if (e > 0 && (e = bpf_xdp_detach(tmp.ifindex, flags, NULL)))
 			err = e;
-		if ((meta.flags & TIDAL_META_FQ_INSTALLED) &&
+		if ((meta.flags & (TIDAL_META_FQ_INSTALLED | TIDAL_META_HTB_INSTALLED)) &&
 		    (e = bpfc_qdisc_root_delete(tmp.ifindex)) && e != -ENOENT && e != -EINVAL)
-			log_warn("bpf: %s: removing the fq qdisc tidal installed: %s", ifname,
+			log_warn("bpf: %s: removing the root qdisc tidal installed: %s", ifname,
 				 strerror(-e));
 	}
 	if (root[0])
@@ -661,14 +754,12 @@ static int reset_class(struct bpfc *b, uint32_t id)
 {
 	int cfd = bpf_map__fd(b->cls->maps.tidal_counters);
 	struct tidal_pace_state ps = {0};
-	uint64_t zero = 0;
 	int err = 0;
 
 	for (uint32_t d = 0; d < TIDAL_DIRS && !err; d++)
 		err = zero_percpu(cfd, id * TIDAL_DIRS + d, sizeof(struct tidal_ctr), b->ncpus);
-	if (!err && bpf_map_update_elem(bpf_map__fd(b->cls->maps.tidal_rates), &id, &zero,
-					BPF_ANY) < 0)
-		err = -errno;
+	if (!err)
+		err = bpfc_set_rate(b, id, 0);
 	if (!err &&
 	    bpf_map_update_elem(bpf_map__fd(b->cls->maps.tidal_pace), &id, &ps, BPF_ANY) < 0)
 		err = -errno;
@@ -912,19 +1003,40 @@ int bpfc_read_events(struct bpfc *b, uint64_t out[TIDAL_DIRS][TIDAL_EV_MAX])
 	return 0;
 }
 
+static int rate_map_put(struct bpfc *b, uint32_t class_id, uint64_t bps)
+{
+	if (bpf_map_update_elem(bpf_map__fd(b->cls->maps.tidal_rates), &class_id, &bps,
+				BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
 int bpfc_set_rate(struct bpfc *b, uint32_t class_id, uint64_t bps)
 {
-	if (class_id >= b->capacity)
-		return -ENOENT;
-	if (bpf_map_update_elem(bpf_map__fd(b->cls->maps.tidal_rates), &class_id, &bps,
-				BPF_ANY) < 0) {
-		int err = -errno;
+	bool htb = b->pace_mode == TIDAL_PACE_HTB && b->ifindex;
+	int err;
 
+	if (class_id >= b->capacity || (htb && class_id >= 0xffff))
+		return -ENOENT;
+	/* HTB: the leaf exists before the program steers into it, and the program stops
+	 * steering before the leaf goes. */
+	if (htb && bps)
+		err = bpfc_qdisc_htb_class_set(b->ifindex, TIDAL_HTB_MAJOR,
+					       (uint16_t)(class_id + 1), bps);
+	else
+		err = 0;
+	if (!err)
+		err = rate_map_put(b, class_id, bps);
+	if (!err && htb && !bps) {
+		err = bpfc_qdisc_htb_class_del(b->ifindex, TIDAL_HTB_MAJOR,
+					       (uint16_t)(class_id + 1));
+		if (err == -ENOENT)
+			err = 0;
+	}
+	if (err)
 		log_err("bpf: %s: setting the rate of class %u: %s", ifn(b), class_id,
 			strerror(-err));
-		return err;
-	}
-	return 0;
+	return err;
 }
 
 int bpfc_get_rate(struct bpfc *b, uint32_t class_id, uint64_t *bps)

@@ -5,6 +5,9 @@
  * A handle stands for one interface: the classify programs at tc ingress (or XDP) and tc
  * egress, or the pacing program at tc egress (then with an fq root qdisc), and one set of
  * maps pinned under PIN_ROOT/<ifname>/ so that counters and rates outlive the process.
+ * Pins are per interface name on the whole host (bpffs is not per network namespace):
+ * daemons in several namespaces must use distinct interface names; pins left by a
+ * namespace that no longer exists are recreated.
  * Opening is idempotent: pinned maps are adopted (counters continue), freshly loaded
  * programs replace tidal's previous filters atomically (no gap in counting or pacing),
  * hooks not asked for are removed. Closing leaves everything attached and pinned unless
@@ -42,6 +45,12 @@ enum bpfc_xdp_mode {
 	BPFC_XDP_NATIVE,
 };
 
+enum bpfc_pace_mode {
+	BPFC_PACE_AUTO = 0, /* EDT with fq; HTB classes when the kernel has no sch_fq */
+	BPFC_PACE_EDT,
+	BPFC_PACE_HTB,
+};
+
 enum bpfc_prog {
 	BPFC_PROG_CLS_IN = 0,
 	BPFC_PROG_CLS_OUT,
@@ -56,7 +65,8 @@ struct bpfc_params {
 	/* Pin folder root: NULL means BPFC_PIN_ROOT, "" means do not pin. */
 	const char *pin_root;
 	unsigned hooks; /* enum bpfc_hook bits; tidal's other hooks on ifname are removed */
-	bool pace;      /* egress runs the pacer (and an fq root qdisc is ensured) */
+	bool pace;      /* egress runs the pacer (and an fq or HTB root qdisc is ensured) */
+	enum bpfc_pace_mode pace_mode;
 	enum bpfc_xdp_mode xdp_mode;
 	/* Classes to make room for, class 0 included (0: TIDAL_CLASSES_MIN). Pinned maps
 	 * that are too small are recreated, which restarts their counters. */
@@ -109,6 +119,8 @@ int bpfc_set_rate(struct bpfc *b, uint32_t class_id, uint64_t bps);
 int bpfc_get_rate(struct bpfc *b, uint32_t class_id, uint64_t *bps);
 
 const char *bpfc_ifname(const struct bpfc *b);
+/* TIDAL_PACE_EDT or TIDAL_PACE_HTB: how this handle's pacer holds packets back. */
+enum tidal_pace_mode bpfc_pace_mode(const struct bpfc *b);
 /* Program fd for bpf_prog_test_run_opts (tests, benchmarks), or -1. */
 int bpfc_prog_fd(const struct bpfc *b, enum bpfc_prog which);
 /* Map fd by map name ("tidal_counters", ...), or -1. */

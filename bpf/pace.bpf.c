@@ -11,6 +11,11 @@
  * TIDAL_EV_DROP_HORIZON): for TCP this is the loss signal that keeps the queue short.
  * Rates change by map update; nothing is reloaded.
  *
+ * Kernels without sch_fq cannot release timestamped packets; there the loader sets
+ * tidal_pace_mode = TIDAL_PACE_HTB and puts an HTB at the root with one leaf class per
+ * paced class: the program then only steers a paced class's packets into its leaf
+ * (skb->priority = TIDAL_HTB_MAJOR:class+1), and HTB holds them to the leaf's rate.
+ *
  * The per-class state is shared by all CPUs (a plain array updated without locks, as the
  * Cilium bandwidth manager does): concurrent senders of one class may both take the same
  * slot, which costs a little accuracy and never blocks.
@@ -21,6 +26,7 @@
 
 /* Set by the loader before load. */
 const volatile __u64 tidal_horizon_ns = TIDAL_HORIZON_NS_DEFAULT;
+const volatile __u32 tidal_pace_mode = TIDAL_PACE_EDT;
 
 static __always_inline int tidal_pace_skb(struct __sk_buff *skb, __u32 cls)
 {
@@ -32,6 +38,13 @@ static __always_inline int tidal_pace_skb(struct __sk_buff *skb, __u32 cls)
 	rate = bpf_map_lookup_elem(&tidal_rates, &cls);
 	if (!rate || !*rate)
 		return TC_ACT_UNSPEC;
+	if (tidal_pace_mode == TIDAL_PACE_HTB) {
+		if (cls < 0xffff) {
+			skb->priority = ((__u32)TIDAL_HTB_MAJOR << 16) | (cls + 1);
+			tidal_event(TIDAL_DIR_OUT, TIDAL_EV_PACED, 1);
+		}
+		return TC_ACT_UNSPEC;
+	}
 	st = bpf_map_lookup_elem(&tidal_pace, &cls);
 	if (!st)
 		return TC_ACT_UNSPEC;

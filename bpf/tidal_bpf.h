@@ -62,7 +62,7 @@ enum tidal_event {
 	TIDAL_EV_FRAGMENT,        /* IPv4 or IPv6 fragment (classified by its IP header) */
 	TIDAL_EV_IPV6_EXT,        /* IPv6 packet with extension headers */
 	TIDAL_EV_IPV6_EXT_LIMIT,  /* extension chain longer than TIDAL_IPV6_EXT_MAX or cut */
-	TIDAL_EV_PACED,           /* departure time pushed into the future */
+	TIDAL_EV_PACED,           /* departure time pushed into the future (HTB: steered) */
 	TIDAL_EV_DROP_HORIZON,    /* drop reason: departure beyond the pacing horizon */
 	TIDAL_EV_TSTAMP_ERR,      /* the kernel refused the departure time (sent unpaced) */
 	TIDAL_EV_MAX,
@@ -119,7 +119,18 @@ struct tidal_pace_state {
 	__u64 t_next_ns; /* CLOCK_MONOTONIC */
 };
 
-#define TIDAL_META_FQ_INSTALLED 0x1 /* the loader put the root fq qdisc there */
+/* How paced packets are held back: EDT (skb->tstamp, released by an fq root qdisc) or, on
+ * kernels without sch_fq, steering into HTB leaf classes TIDAL_HTB_MAJOR:(class + 1)
+ * through skb->priority. */
+enum tidal_pace_mode {
+	TIDAL_PACE_EDT = 0,
+	TIDAL_PACE_HTB = 1,
+};
+
+#define TIDAL_HTB_MAJOR 0x7464
+
+#define TIDAL_META_FQ_INSTALLED 0x1  /* the loader put the root fq qdisc there */
+#define TIDAL_META_HTB_INSTALLED 0x2 /* the loader put the root HTB qdisc there */
 
 /* tidal_meta, one entry: facts about the attachment that must survive a restart. */
 struct tidal_meta {
@@ -128,6 +139,7 @@ struct tidal_meta {
 	__u32 n_classes; /* classes installed, including class 0 */
 	__u32 pad;
 	__u64 horizon_ns;
+	__u64 netns; /* inode of the network namespace of the interface */
 };
 
 #endif

@@ -3,6 +3,7 @@
  * modules: the modules tidald starts, in start order (stopped in reverse). A module
  * that needs another (by tidald_module_state) comes after it.
  */
+#include "collector_int.h"
 #include "core_priv.h"
 #include "forecast_int.h"
 #include "frr.h"
@@ -15,6 +16,7 @@ const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_history_module,
 	&tidald_forecast_module,
 	&tidald_frr_module,
+	&tidald_collector_module,
 };
 
 const size_t tidald_n_modules = sizeof(tidald_modules) / sizeof(tidald_modules[0]);

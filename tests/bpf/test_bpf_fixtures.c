@@ -625,6 +625,37 @@ static void test_pace_respects_socket_tstamp(void **state)
 	assert_int_equal(r.ctx.tstamp, t0 + 8000); /* 1000 bytes at 1 Gbit/s */
 }
 
+/* Without sch_fq the pacer steers paced classes into HTB leaves through skb->priority. */
+static void test_pace_htb_steering(void **state)
+{
+	struct bpfc_params bp = {.pin_root = "", .classes = 16, .pace_mode = BPFC_PACE_HTB};
+	static const char *const specs[] = {"slow: dst 10.1.0.0/16", "free: dst 10.2.0.0/16"};
+	struct fx f2 = {0};
+	struct pkt p;
+	struct run r;
+
+	(void)state;
+	assert_int_equal(bpfc_open(&bp, &f2.b), 0);
+	assert_int_equal(bpfc_pace_mode(f2.b), TIDAL_PACE_HTB);
+	f2.apps = apps_make(specs, 2);
+	f2.n_apps = 2;
+	assert_int_equal(bpfc_install_classes(f2.b, f2.apps, 2), 0);
+	assert_int_equal(bpfc_set_rate(f2.b, 1, 100000000), 0);
+	frame_to(&p, "10.1.2.3", 1000);
+	for (int i = 0; i < 3; i++) {
+		run_prog(&f2, BPFC_PROG_PACE_OUT, &p, NULL, &r);
+		assert_int_equal(r.retval, (uint32_t)TC_ACT_UNSPEC);
+		assert_int_equal(r.ctx.priority, (TIDAL_HTB_MAJOR << 16) | 2);
+		assert_int_equal(r.ctx.tstamp, 0);
+	}
+	frame_to(&p, "10.2.2.3", 1000);
+	run_prog(&f2, BPFC_PROG_PACE_OUT, &p, NULL, &r);
+	assert_int_equal(r.ctx.priority, 0);
+	assert_int_equal(class_of(&f2, BPFC_PROG_PACE_OUT, &p, 1), 2);
+	bpfc_close(f2.b, false);
+	apps_free(f2.apps, f2.n_apps);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_pace_spacing_and_rate_change),
 		cmocka_unit_test(test_pace_horizon_drop),
 		cmocka_unit_test(test_pace_respects_socket_tstamp),
+		cmocka_unit_test(test_pace_htb_steering),
 	};
 
 	if (geteuid() != 0) {
