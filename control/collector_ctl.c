@@ -182,7 +182,7 @@ void collector_metrics(struct tidald *d, void *state, struct metrics_writer *w)
 	metrics_family(w, "tidal_collector_read_errors_total", METRICS_COUNTER,
 		       "backend reads that failed");
 	metrics_sample(w, (double)c->read_errors, NULL);
-	metrics_family(w, "tidal_collector_counter_restarts_total", METRICS_COUNTER,
+	metrics_family(w, "tidal_collector_restarts_total", METRICS_COUNTER,
 		       "backend counters seen restarting from zero");
 	metrics_sample(w, (double)c->st.resets, NULL);
 	if (c->ops && c->ops->metrics)
