@@ -409,23 +409,13 @@ void bpfc_tables_free(struct bpfc_tables *t)
 	free(t);
 }
 
-static bool prefix_contains(const struct cfg_prefix *p, int family, const uint8_t *addr)
-{
-	uint8_t a[16] = {0}, b[16] = {0};
-	size_t nb = addr_bytes(family);
-
-	mask_addr(a, addr, p->len, nb);
-	mask_addr(b, p->addr, p->len, nb);
-	return memcmp(a, b, nb) == 0;
-}
-
 /* Length of the longest prefix in p[0..n) of this family containing addr, or -1. */
 static int longest_cover(const struct cfg_prefix *p, size_t n, int family, const uint8_t *addr)
 {
 	int best = -1;
 
 	for (size_t i = 0; i < n; i++)
-		if (p[i].family == family && prefix_contains(&p[i], family, addr) &&
+		if (p[i].family == family && cfg_prefix_contains(&p[i], family, addr) &&
 		    p[i].len > best)
 			best = p[i].len;
 	return best;

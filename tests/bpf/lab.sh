@@ -12,6 +12,8 @@
 #   lab.sh pacing    a class paced at 100 Mbit/s carries an iperf3 TCP flow at that rate
 #                    (+-10 %), an unpaced class is not held back, `rate set` to 50 Mbit/s
 #                    holds within 1 s
+#   lab.sh reload    a reload that adds an app keeps the other classes' totals; a class
+#                    whose app is renamed starts afresh
 #   lab.sh xdp       the library alone: XDP attach, counting, idempotent re-attach,
 #                    switch to tc ingress, detach
 #
@@ -245,6 +247,27 @@ scen_restart() {
 	return 0
 }
 
+scen_reload() {
+	write_config yes "to-b|dst $B/32"
+	start_tidald
+	ina ping -q -c 30 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
+	wait_counter to-b out packets 30
+	write_config yes "to-b|dst $B/32" "to-b2|dst $B2/32"
+	ctl reload >/dev/null || fail "reload (add an app) refused"
+	ina ping -q -c 10 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
+	ina ping -q -c 7 -i 0.01 -W 1 $B2 >/dev/null || fail "ping lost packets"
+	wait_counter to-b out packets 40
+	wait_counter to-b2 out packets 7
+	write_config yes "renamed|dst $B/32" "to-b2|dst $B2/32"
+	ctl reload >/dev/null || fail "reload (rename) refused"
+	ctl -j show counters to-b >/dev/null 2>&1 && fail "the old app name still answers"
+	[ "$(counter renamed out packets)" -eq 0 ] || fail "a renamed class kept the old totals"
+	ina ping -q -c 4 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
+	wait_counter renamed out packets 4
+	[ "$(counter to-b2 out packets)" -eq 7 ] || fail "to-b2 changed across the rename"
+	stop_tidald
+}
+
 # iperf3 server in tdlbpf-b on PORT
 iperf_server() {
 	inb iperf3 -s -p "$1" -i 0.5 -J -D --pidfile "$T/iperf$1.pid" --logfile "$T/iperf$1.log" ||
@@ -333,6 +356,7 @@ case $SCEN in
 counts) scen_counts ;;
 restart) scen_restart ;;
 pacing) scen_pacing ;;
+reload) scen_reload ;;
 xdp) scen_xdp ;;
 *) fail "unknown scenario $SCEN" ;;
 esac

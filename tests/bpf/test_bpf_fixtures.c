@@ -404,10 +404,13 @@ static void test_random_vs_reference(void **state)
 			int k = rand_r(&seed) % 3;
 
 			for (int j = 0; j < k; j++)
+			{
+				int plen = 16 + rand_r(&seed) % 3 * 4, b = rand_r(&seed) % 2;
+				int c = plen == 16 ? 0 : rand_r(&seed) % 4 * 64; /* no host bits */
+
 				len += snprintf(buf[i] + len, sizeof(buf[i]) - (size_t)len,
-						"%s dst 10.%d.%d.0/%d", j ? "," : "",
-						rand_r(&seed) % 2, rand_r(&seed) % 4 * 64,
-						16 + rand_r(&seed) % 3 * 4);
+						"%s dst 10.%d.%d.0/%d", j ? "," : "", b, c, plen);
+			}
 			if (rand_r(&seed) % 4 == 0)
 				len += snprintf(buf[i] + len, sizeof(buf[i]) - (size_t)len,
 						"%s src 172.16.%d.0/24", k ? "," : "",

@@ -4,6 +4,7 @@
  * limits, and agreement between (a) a lookup over the built tables done the way the BPF
  * program does it and (b) the reference classifier, on random apps and packets.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
