@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -50,8 +51,9 @@ struct bpfc {
 	uint32_t release_flags; /* TIDAL_META_*_INSTALLED done by this open */
 	uint32_t capacity; /* classes, class 0 included */
 	uint32_t n_classes;
-	void *scratch; /* per-CPU values for batched reads */
-	size_t scratch_keys;
+	struct tidal_ctr *ctrs; /* tidal_counters, mapped: ncpus slices of `stride` */
+	size_t ctrs_len;
+	uint32_t stride;
 };
 
 /* Interface name for messages. */
@@ -235,7 +237,7 @@ static void unpin_all(const char *dir)
 /* Decide whether the pins in dir can be adopted with at least `want` classes: returns
  * the capacity to use (>= want). Incompatible or too small pins are removed (their
  * counters restart), with a warning saying so. */
-static uint32_t adopt_capacity(const char *dir, const char *ifname, uint32_t want)
+static uint32_t adopt_capacity(const char *dir, const char *ifname, uint32_t want, int ncpus)
 {
 	char path[PATH_MAX];
 	struct bpf_map_info info = {0};
@@ -272,14 +274,14 @@ static uint32_t adopt_capacity(const char *dir, const char *ifname, uint32_t wan
 		return want;
 	}
 	close(fd);
-	if (info.max_entries / TIDAL_DIRS < want) {
+	if (info.max_entries / TIDAL_DIRS / (uint32_t)ncpus < want) {
 		log_warn("bpf: %s: pinned maps hold %u classes, %u needed; recreating them "
 			 "(counters restart at zero)",
-			 ifname, info.max_entries / TIDAL_DIRS, want);
+			 ifname, info.max_entries / TIDAL_DIRS / (uint32_t)ncpus, want);
 		unpin_all(dir);
 		return want;
 	}
-	return info.max_entries / TIDAL_DIRS;
+	return info.max_entries / TIDAL_DIRS / (uint32_t)ncpus;
 }
 
 /* ---- hooks ---------------------------------------------------------------------------- */
@@ -511,7 +513,10 @@ static int load(struct bpfc *b, const struct bpfc_params *p, bool report)
 	}
 	bpf_map__set_max_entries(b->cls->maps.tidal_classes, b->capacity);
 	bpf_map__set_max_entries(b->cls->maps.tidal_names, b->capacity);
-	bpf_map__set_max_entries(b->cls->maps.tidal_counters, b->capacity * TIDAL_DIRS);
+	b->stride = b->capacity * TIDAL_DIRS;
+	bpf_map__set_max_entries(b->cls->maps.tidal_counters, b->stride * (uint32_t)b->ncpus);
+	b->cls->rodata->tidal_ctr_stride = b->stride;
+	b->pace->rodata->tidal_ctr_stride = b->stride;
 	bpf_map__set_max_entries(b->cls->maps.tidal_rates, b->capacity);
 	bpf_map__set_max_entries(b->cls->maps.tidal_pace, b->capacity);
 	if (b->pin_dir[0]) {
@@ -550,6 +555,15 @@ static int load(struct bpfc *b, const struct bpfc_params *p, bool report)
 	err = pace_bpf__load(b->pace);
 	if (err) {
 		log_err("bpf: loading the pacing program: %s", strerror(-err));
+		return err;
+	}
+	b->ctrs_len = (size_t)b->stride * (size_t)b->ncpus * sizeof(struct tidal_ctr);
+	b->ctrs = mmap(NULL, b->ctrs_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(b->cls->maps.tidal_counters), 0);
+	if (b->ctrs == MAP_FAILED) {
+		err = -errno;
+		b->ctrs = NULL;
+		log_err("bpf: mapping the counters: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -620,7 +634,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 			log_err("bpf: creating %s: %s", b->pin_dir, strerror(-err));
 			goto fail;
 		}
-		b->capacity = adopt_capacity(b->pin_dir, b->ifname, b->capacity);
+		b->capacity = adopt_capacity(b->pin_dir, b->ifname, b->capacity, b->ncpus);
 		mkdir_p(b->pin_dir); /* adopt_capacity may have removed it */
 	}
 	b->pace_mode = p->pace_mode == BPFC_PACE_HTB ? TIDAL_PACE_HTB : TIDAL_PACE_EDT;
@@ -636,6 +650,9 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 		log_warn("bpf: %s: the maps pinned in %s do not fit these programs; recreating "
 			 "them (counters restart at zero)",
 			 b->ifname, b->pin_dir);
+		if (b->ctrs)
+			munmap(b->ctrs, b->ctrs_len);
+		b->ctrs = NULL;
 		pace_bpf__destroy(b->pace);
 		classify_bpf__destroy(b->cls);
 		b->pace = NULL;
@@ -679,9 +696,10 @@ fail:
 
 static void destroy(struct bpfc *b)
 {
+	if (b->ctrs)
+		munmap(b->ctrs, b->ctrs_len);
 	pace_bpf__destroy(b->pace);
 	classify_bpf__destroy(b->cls);
-	free(b->scratch);
 	free(b);
 }
 
@@ -735,31 +753,16 @@ int bpfc_detach(const char *ifname, const char *pin_root)
 
 /* ---- classes -------------------------------------------------------------------------- */
 
-static int zero_percpu(int fd, uint32_t key, size_t value_size, int ncpus)
-{
-	size_t sz = ((value_size + 7) & ~(size_t)7) * (size_t)ncpus;
-	void *z = calloc(1, sz);
-	int err = 0;
-
-	if (!z)
-		return -ENOMEM;
-	if (bpf_map_update_elem(fd, &key, z, BPF_ANY) < 0)
-		err = -errno;
-	free(z);
-	return err;
-}
-
 /* Forget what a class slot counted and enforced (it now belongs to another app). */
 static int reset_class(struct bpfc *b, uint32_t id)
 {
-	int cfd = bpf_map__fd(b->cls->maps.tidal_counters);
 	struct tidal_pace_state ps = {0};
 	int err = 0;
 
-	for (uint32_t d = 0; d < TIDAL_DIRS && !err; d++)
-		err = zero_percpu(cfd, id * TIDAL_DIRS + d, sizeof(struct tidal_ctr), b->ncpus);
-	if (!err)
-		err = bpfc_set_rate(b, id, 0);
+	for (int c = 0; c < b->ncpus; c++)
+		memset(&b->ctrs[(size_t)c * b->stride + id * TIDAL_DIRS], 0,
+		       TIDAL_DIRS * sizeof(struct tidal_ctr));
+	err = bpfc_set_rate(b, id, 0);
 	if (!err &&
 	    bpf_map_update_elem(bpf_map__fd(b->cls->maps.tidal_pace), &id, &ps, BPF_ANY) < 0)
 		err = -errno;
@@ -915,66 +918,21 @@ out:
 
 /* ---- counters and rates --------------------------------------------------------------- */
 
-#define READ_CHUNK 4096
-
 int bpfc_read_counters(struct bpfc *b, struct bpfc_counter *out, size_t n)
 {
-	int fd = bpf_map__fd(b->cls->maps.tidal_counters);
-	size_t stride = sizeof(struct tidal_ctr) * (size_t)b->ncpus; /* 24: already 8-aligned */
-	size_t nkeys = n * TIDAL_DIRS, done = 0;
-	uint32_t keys[READ_CHUNK], in_batch = 0, out_batch = 0;
-	bool first = true, batch_ok = true;
+	size_t nkeys = n * TIDAL_DIRS;
 
 	if (n > b->capacity)
 		return -EINVAL;
-	if (!b->scratch) {
-		b->scratch = malloc(stride * READ_CHUNK);
-		if (!b->scratch)
-			return -ENOMEM;
-	}
-	memset(out, 0, n * TIDAL_DIRS * sizeof(*out));
-	while (done < nkeys) {
-		__u32 count = (__u32)(nkeys - done < READ_CHUNK ? nkeys - done : READ_CHUNK);
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		int err = -ENOTSUP;
+	memset(out, 0, nkeys * sizeof(*out));
+	for (int c = 0; c < b->ncpus; c++) {
+		const volatile struct tidal_ctr *slice = &b->ctrs[(size_t)c * b->stride];
 
-		if (batch_ok) {
-			err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys,
-						   b->scratch, &count, &opts);
-			if (err && err != -ENOENT) {
-				if (first && (err == -EINVAL || err == -ENOTSUP ||
-					      err == -EOPNOTSUPP)) {
-					batch_ok = false; /* old kernel: one key at a time */
-					continue;
-				}
-				return err;
-			}
-		} else {
-			count = 1;
-			keys[0] = (uint32_t)done;
-			if (bpf_map_lookup_elem(fd, &keys[0], b->scratch) < 0)
-				return -errno;
-			err = 0;
+		for (size_t k = 0; k < nkeys; k++) {
+			out[k].packets += slice[k].packets;
+			out[k].bytes += slice[k].bytes;
+			out[k].drops += slice[k].drops;
 		}
-		for (__u32 i = 0; i < count; i++) {
-			const struct tidal_ctr *v =
-				(const struct tidal_ctr *)((char *)b->scratch + i * stride);
-			struct bpfc_counter *o;
-
-			if (keys[i] >= nkeys)
-				continue;
-			o = &out[keys[i]];
-			for (int c = 0; c < b->ncpus; c++) {
-				o->packets += v[c].packets;
-				o->bytes += v[c].bytes;
-				o->drops += v[c].drops;
-			}
-		}
-		done += count;
-		first = false;
-		in_batch = out_batch;
-		if (err == -ENOENT || count == 0)
-			break;
 	}
 	return 0;
 }

@@ -104,7 +104,7 @@ size_t bpfc_n_classes(const struct bpfc *b);
 size_t bpfc_capacity(const struct bpfc *b);
 
 /* Read the counters of classes [0, n) summed over all possible CPUs, out[c * TIDAL_DIRS +
- * dir]; n is at most bpfc_capacity(). Batched: one syscall per few thousand classes. */
+ * dir]; n is at most bpfc_capacity(). No syscall: the counters are mapped into memory. */
 int bpfc_read_counters(struct bpfc *b, struct bpfc_counter *out, size_t n);
 /* Events (enum tidal_event) per direction, summed over CPUs. */
 int bpfc_read_events(struct bpfc *b, uint64_t out[TIDAL_DIRS][TIDAL_EV_MAX]);

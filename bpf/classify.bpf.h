@@ -72,12 +72,26 @@ struct {
 	__type(value, struct tidal_name);
 } tidal_names SEC(".maps");
 
+/* Per-CPU slices (tidal_bpf.h); the loader sizes it to possible CPUs * stride. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, TIDAL_CLASSES_MIN * TIDAL_DIRS);
 	__type(key, __u32);
 	__type(value, struct tidal_ctr);
 } tidal_counters SEC(".maps");
+
+/* Elements per CPU slice of tidal_counters; set by the loader before load. */
+const volatile __u32 tidal_ctr_stride = TIDAL_CLASSES_MIN * TIDAL_DIRS;
+
+static __always_inline struct tidal_ctr *tidal_ctr_of(__u32 cls, __u32 dir)
+{
+	__u32 key = bpf_get_smp_processor_id() * tidal_ctr_stride + cls * TIDAL_DIRS + dir;
+
+	if (cls * TIDAL_DIRS + dir >= tidal_ctr_stride)
+		return 0;
+	return bpf_map_lookup_elem(&tidal_counters, &key);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -320,7 +334,7 @@ static __always_inline __u32 tidal_account(void *ctx, int xdp, void *data, void 
 {
 	struct tidal_pkt p = {};
 	struct tidal_ctr *ctr;
-	__u32 cls = 0, key;
+	__u32 cls = 0;
 	int r;
 
 	/* Events are counted where they are seen: carrying them out as flags would make the
@@ -337,8 +351,7 @@ static __always_inline __u32 tidal_account(void *ctx, int xdp, void *data, void 
 	} else {
 		tidal_event(dir, TIDAL_EV_VLAN_DEPTH, segs);
 	}
-	key = cls * TIDAL_DIRS + dir;
-	ctr = bpf_map_lookup_elem(&tidal_counters, &key);
+	ctr = tidal_ctr_of(cls, dir);
 	if (ctr) {
 		ctr->packets += segs;
 		ctr->bytes += bytes;

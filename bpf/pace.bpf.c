@@ -33,7 +33,6 @@ static __always_inline int tidal_pace_skb(struct __sk_buff *skb, __u32 cls)
 	struct tidal_pace_state *st;
 	__u64 *rate, delay, now, ts, next;
 	struct tidal_ctr *ctr;
-	__u32 key;
 
 	rate = bpf_map_lookup_elem(&tidal_rates, &cls);
 	if (!rate || !*rate)
@@ -61,8 +60,7 @@ static __always_inline int tidal_pace_skb(struct __sk_buff *skb, __u32 cls)
 		return TC_ACT_UNSPEC;
 	}
 	if (next - now >= tidal_horizon_ns) {
-		key = cls * TIDAL_DIRS + TIDAL_DIR_OUT;
-		ctr = bpf_map_lookup_elem(&tidal_counters, &key);
+		ctr = tidal_ctr_of(cls, TIDAL_DIR_OUT);
 		if (ctr)
 			ctr->drops += skb->gso_segs ? skb->gso_segs : 1;
 		tidal_event(TIDAL_DIR_OUT, TIDAL_EV_DROP_HORIZON, 1);

@@ -7,7 +7,7 @@
  *   bpfc-tool counters IFNAME CLASS in|out      prints "PACKETS BYTES DROPS"
  *   bpfc-tool detach IFNAME
  *
- * App specs as in tests/bpf/apps.h ("name: dst 10.0.0.0/8, dscp 46"). attach leaves the
+ * App specs as in tests/bpf/apps.h ("name: dst 10.0.0.0/8, dscp ef"). attach leaves the
  * programs attached and pinned; counters reads the pinned map directly.
  */
 #include <errno.h>
@@ -77,29 +77,31 @@ static int cmd_counters(char **argv)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd;
 	uint32_t key = (uint32_t)atoi(argv[1]) * TIDAL_DIRS + (strcmp(argv[2], "out") == 0);
-	struct tidal_ctr *v, sum = {0};
+	struct bpf_map_info info = {0};
+	uint32_t len = sizeof(info);
+	struct tidal_ctr v, sum = {0};
 	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s/tidal_counters", BPFC_PIN_ROOT, argv[0]);
 	fd = bpf_obj_get(path);
-	if (fd < 0 || ncpu <= 0) {
+	if (fd < 0 || ncpu <= 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		fprintf(stderr, "bpfc-tool: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v || bpf_map_lookup_elem(fd, &key, v)) {
-		fprintf(stderr, "bpfc-tool: reading %s: %s\n", path, strerror(errno));
-		free(v);
-		return 1;
-	}
+	/* One slice per possible CPU (tidal_bpf.h). */
 	for (int c = 0; c < ncpu; c++) {
-		sum.packets += v[c].packets;
-		sum.bytes += v[c].bytes;
-		sum.drops += v[c].drops;
+		uint32_t k = (uint32_t)c * (info.max_entries / (uint32_t)ncpu) + key;
+
+		if (bpf_map_lookup_elem(fd, &k, &v)) {
+			fprintf(stderr, "bpfc-tool: reading %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		sum.packets += v.packets;
+		sum.bytes += v.bytes;
+		sum.drops += v.drops;
 	}
 	printf("%llu %llu %llu\n", (unsigned long long)sum.packets,
 	       (unsigned long long)sum.bytes, (unsigned long long)sum.drops);
-	free(v);
 	close(fd);
 	return 0;
 }
