@@ -37,31 +37,6 @@
 #include "classify.skel.h"
 #include "pace.skel.h"
 
-#define PIN_DIR_MAX 256
-
-struct bpfc {
-	char ifname[IF_NAMESIZE];
-	int ifindex; /* 0: not attached (load only) */
-	char pin_root[PIN_DIR_MAX];
-	char pin_dir[PIN_DIR_MAX]; /* empty: not pinned */
-	struct classify_bpf *cls;
-	struct pace_bpf *pace;
-	int ncpus;
-	enum tidal_pace_mode pace_mode;
-	uint32_t release_flags; /* TIDAL_META_*_INSTALLED done by this open */
-	uint32_t capacity; /* classes, class 0 included */
-	uint32_t n_classes;
-	struct tidal_ctr *ctrs; /* tidal_counters, mapped: ncpus slices of `stride` */
-	size_t ctrs_len;
-	uint32_t stride;
-};
-
-/* Interface name for messages. */
-static const char *ifn(const struct bpfc *b)
-{
-	return b->ifname[0] ? b->ifname : "(not attached)";
-}
-
 static const char *const event_names[TIDAL_EV_MAX] = {
 	[TIDAL_EV_NON_IP] = "non_ip",
 	[TIDAL_EV_TRUNCATED] = "truncated",
@@ -284,107 +259,6 @@ static uint32_t adopt_capacity(const char *dir, const char *ifname, uint32_t wan
 	return info.max_entries / TIDAL_DIRS / (uint32_t)ncpus;
 }
 
-/* ---- hooks ---------------------------------------------------------------------------- */
-
-static int tc_hook(struct bpfc *b, enum bpf_tc_attach_point where, int prog_fd)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = b->ifindex, .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = BPFC_TC_HANDLE, .priority = BPFC_TC_PRIORITY);
-	const char *name = where == BPF_TC_INGRESS ? "ingress" : "egress";
-	int err;
-
-	if (prog_fd < 0) {
-		err = bpf_tc_detach(&hook, &opts);
-		if (err && err != -ENOENT && err != -EINVAL) {
-			log_err("bpf: %s: removing tidal's tc %s filter: %s", b->ifname, name,
-				strerror(-err));
-			return err;
-		}
-		return 0;
-	}
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST) {
-		log_err("bpf: %s: creating the clsact qdisc: %s", b->ifname, strerror(-err));
-		return err;
-	}
-	opts.prog_fd = prog_fd;
-	opts.flags = BPF_TC_F_REPLACE;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		log_err("bpf: %s: attaching at tc %s: %s", b->ifname, name, strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
-/* Id and attach flags of the XDP program on ifindex if it is tidal's; 0 if none; -EBUSY if
- * someone else's. */
-static int xdp_ours(int ifindex, const char *ifname, __u32 *flags)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info info = {0};
-	uint32_t len = sizeof(info);
-	int fd, err;
-
-	err = bpf_xdp_query(ifindex, 0, &q);
-	if (err)
-		return err == -EINVAL || err == -EOPNOTSUPP ? 0 : err;
-	if (q.attach_mode == XDP_ATTACHED_NONE || q.attach_mode == XDP_ATTACHED_MULTI) {
-		if (q.attach_mode == XDP_ATTACHED_MULTI)
-			log_err("bpf: %s: several XDP programs are attached; tidal will not "
-				"touch them",
-				ifname);
-		return q.attach_mode == XDP_ATTACHED_NONE ? 0 : -EBUSY;
-	}
-	*flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE
-		 : q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
-						    : XDP_FLAGS_DRV_MODE;
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (fd < 0)
-		return -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (err)
-		return err;
-	if (strcmp(info.name, "tidal_cls_xdp") != 0) {
-		log_err("bpf: %s: XDP program %s (id %u) is attached and is not tidal's; detach "
-			"it or count at tc ingress instead",
-			ifname, info.name, q.prog_id);
-		return -EBUSY;
-	}
-	return (int)q.prog_id;
-}
-
-static int xdp_hook(struct bpfc *b, int prog_fd, enum bpfc_xdp_mode mode)
-{
-	__u32 flags = 0, want;
-	int ours, err;
-
-	ours = xdp_ours(b->ifindex, b->ifname, &flags);
-	if (ours < 0)
-		return ours;
-	want = mode == BPFC_XDP_GENERIC ? XDP_FLAGS_SKB_MODE
-	       : mode == BPFC_XDP_NATIVE ? XDP_FLAGS_DRV_MODE
-					 : 0;
-	if (ours > 0 && (prog_fd < 0 || (want && want != flags))) {
-		err = bpf_xdp_detach(b->ifindex, flags, NULL);
-		if (err) {
-			log_err("bpf: %s: removing tidal's XDP program: %s", b->ifname,
-				strerror(-err));
-			return err;
-		}
-		ours = 0;
-	}
-	if (prog_fd < 0)
-		return 0;
-	err = bpf_xdp_attach(b->ifindex, prog_fd, ours > 0 ? flags : want, NULL);
-	if (err && !want && ours == 0) /* no native support: fall back to generic */
-		err = bpf_xdp_attach(b->ifindex, prog_fd, XDP_FLAGS_SKB_MODE, NULL);
-	if (err)
-		log_err("bpf: %s: attaching XDP: %s", b->ifname, strerror(-err));
-	return err;
-}
-
 static int meta_get(int fd, struct tidal_meta *m)
 {
 	uint32_t key = 0;
@@ -397,82 +271,6 @@ static int meta_put(int fd, const struct tidal_meta *m)
 	uint32_t key = 0;
 
 	return bpf_map_update_elem(fd, &key, m, BPF_ANY) < 0 ? -errno : 0;
-}
-
-/* Make sure something releases paced packets, and pick the pacing mode: an fq qdisc
- * anywhere on the interface (or a root fq tidal installs) means EDT; a kernel without
- * sch_fq gets tidal's HTB root. Runs before the programs are loaded (the mode is part of
- * the pacer's read-only data). */
-static int ensure_release(struct bpfc *b, enum bpfc_pace_mode want)
-{
-	struct bpfc_qdisc_info q;
-	int err;
-
-	err = bpfc_qdisc_info(b->ifindex, &q);
-	if (err) {
-		log_err("bpf: %s: listing qdiscs: %s", b->ifname, strerror(-err));
-		return err;
-	}
-	if (want != BPFC_PACE_HTB && q.has_fq) {
-		b->pace_mode = TIDAL_PACE_EDT;
-		return 0;
-	}
-	if (want != BPFC_PACE_EDT && !strcmp(q.root_kind, "htb") &&
-	    q.root_handle == (uint32_t)TIDAL_HTB_MAJOR << 16) {
-		b->pace_mode = TIDAL_PACE_HTB; /* ours, from a previous start */
-		return 0;
-	}
-	if (want != BPFC_PACE_HTB) {
-		err = bpfc_qdisc_root_fq(b->ifindex);
-		if (!err) {
-			b->pace_mode = TIDAL_PACE_EDT;
-			b->release_flags |= TIDAL_META_FQ_INSTALLED;
-			log_info("bpf: %s: fq root qdisc installed for pacing", b->ifname);
-			return 0;
-		}
-		if (err != -ENOENT || want == BPFC_PACE_EDT) {
-			log_err("bpf: %s: installing the fq root qdisc pacing needs: %s%s",
-				b->ifname, strerror(-err),
-				err == -ENOENT ? " (this kernel has no sch_fq)" : "");
-			return err;
-		}
-		log_warn("bpf: %s: this kernel has no sch_fq; pacing with HTB leaf classes "
-			 "instead (docs/bpf.md)",
-			 b->ifname);
-	}
-	b->pace_mode = TIDAL_PACE_HTB;
-	err = bpfc_qdisc_root_htb(b->ifindex, TIDAL_HTB_MAJOR);
-	if (err) {
-		log_err("bpf: %s: installing the HTB root qdisc for pacing: %s", b->ifname,
-			strerror(-err));
-		return err;
-	}
-	b->release_flags |= TIDAL_META_HTB_INSTALLED;
-	log_info("bpf: %s: HTB root qdisc %x: installed for pacing", b->ifname,
-		 TIDAL_HTB_MAJOR);
-	return 0;
-}
-
-static int attach(struct bpfc *b, const struct bpfc_params *p)
-{
-	int in = -1, out = -1, xdp = -1, err;
-
-	if (p->hooks & BPFC_HOOK_TC_IN)
-		in = bpfc_prog_fd(b, BPFC_PROG_CLS_IN);
-	if (p->hooks & BPFC_HOOK_TC_OUT)
-		out = bpfc_prog_fd(b, p->pace ? BPFC_PROG_PACE_OUT : BPFC_PROG_CLS_OUT);
-	if (p->hooks & BPFC_HOOK_XDP)
-		xdp = bpfc_prog_fd(b, BPFC_PROG_CLS_XDP);
-	if ((p->hooks & BPFC_HOOK_TC_IN) && (p->hooks & BPFC_HOOK_XDP)) {
-		log_err("bpf: %s: count ingress at tc or at XDP, not both", b->ifname);
-		return -EINVAL;
-	}
-	/* New hooks first, then removal of the ones no longer wanted: an XDP <-> tc ingress
-	 * switch double counts for an instant instead of missing packets. */
-	if ((err = tc_hook(b, BPF_TC_EGRESS, out)) || (err = tc_hook(b, BPF_TC_INGRESS, in)) ||
-	    (err = xdp_hook(b, xdp, p->xdp_mode)))
-		return err;
-	return 0;
 }
 
 static int pin_progs(struct bpfc *b)
@@ -594,7 +392,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	int err, mfd;
 
 	*out = NULL;
-	libbpf_set_print(libbpf_log);
+	libbpf_set_print(libbpf_log); /* idempotent */
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -639,7 +437,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	}
 	b->pace_mode = p->pace_mode == BPFC_PACE_HTB ? TIDAL_PACE_HTB : TIDAL_PACE_EDT;
 	if (b->ifindex && p->pace && (p->hooks & BPFC_HOOK_TC_OUT) &&
-	    (err = ensure_release(b, p->pace_mode)))
+	    (err = bpfc_ensure_release(b, p->pace_mode)))
 		goto fail;
 	err = load(b, p, !b->pin_dir[0]);
 	if (err && err != -EINVAL && b->pin_dir[0])
@@ -681,7 +479,7 @@ int bpfc_open(const struct bpfc_params *p, struct bpfc **out)
 	if (b->n_classes > b->capacity)
 		b->n_classes = b->capacity;
 
-	if (b->ifindex && (err = attach(b, p)))
+	if (b->ifindex && (err = bpfc_hooks_attach(b, p)))
 		goto fail;
 	if (b->pin_dir[0] && (err = pin_progs(b)))
 		goto fail;
@@ -715,13 +513,11 @@ void bpfc_close(struct bpfc *b, bool detach)
 int bpfc_detach(const char *ifname, const char *pin_root)
 {
 	const char *root = pin_root ? pin_root : BPFC_PIN_ROOT;
-	struct bpfc tmp = {0};
 	char dir[PIN_DIR_MAX], path[PATH_MAX];
 	struct tidal_meta meta = {0};
-	int err = 0, e, fd;
-	__u32 flags = 0;
+	int err = 0, e, fd, ifindex;
 
-	snprintf(tmp.ifname, sizeof(tmp.ifname), "%s", ifname);
+	libbpf_set_print(libbpf_log);
 	if (snprintf(dir, sizeof(dir), "%s/%s", root, ifname) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	if (root[0]) {
@@ -732,17 +528,11 @@ int bpfc_detach(const char *ifname, const char *pin_root)
 			close(fd);
 		}
 	}
-	tmp.ifindex = (int)if_nametoindex(ifname);
-	if (tmp.ifindex) {
-		if ((e = tc_hook(&tmp, BPF_TC_INGRESS, -1)))
-			err = e;
-		if ((e = tc_hook(&tmp, BPF_TC_EGRESS, -1)))
-			err = e;
-		e = xdp_ours(tmp.ifindex, ifname, &flags);
-		if (e > 0 && (e = bpf_xdp_detach(tmp.ifindex, flags, NULL)))
-			err = e;
+	ifindex = (int)if_nametoindex(ifname);
+	if (ifindex) {
+		err = bpfc_hooks_remove(ifname, ifindex, root[0] ? dir : "");
 		if ((meta.flags & (TIDAL_META_FQ_INSTALLED | TIDAL_META_HTB_INSTALLED)) &&
-		    (e = bpfc_qdisc_root_delete(tmp.ifindex)) && e != -ENOENT && e != -EINVAL)
+		    (e = bpfc_qdisc_root_delete(ifindex)) && e != -ENOENT && e != -EINVAL)
 			log_warn("bpf: %s: removing the root qdisc tidal installed: %s", ifname,
 				 strerror(-e));
 	}
@@ -859,7 +649,7 @@ int bpfc_install_classes(struct bpfc *b, const struct cfg_app *apps, size_t n)
 
 	if (n + 1 > b->capacity) {
 		log_err("bpf: %s: %zu apps do not fit the %u classes the maps were created with",
-			ifn(b), n, b->capacity - 1);
+			bpfc_ifn(b), n, b->capacity - 1);
 		return -ENOSPC;
 	}
 	err = bpfc_tables_build(apps, n, &t);
@@ -911,7 +701,7 @@ int bpfc_install_classes(struct bpfc *b, const struct cfg_app *apps, size_t n)
 	b->n_classes = (uint32_t)n + 1;
 out:
 	if (err)
-		log_err("bpf: %s: installing %zu classes: %s", ifn(b), n, strerror(-err));
+		log_err("bpf: %s: installing %zu classes: %s", bpfc_ifn(b), n, strerror(-err));
 	bpfc_tables_free(t);
 	return err;
 }
@@ -992,7 +782,7 @@ int bpfc_set_rate(struct bpfc *b, uint32_t class_id, uint64_t bps)
 			err = 0;
 	}
 	if (err)
-		log_err("bpf: %s: setting the rate of class %u: %s", ifn(b), class_id,
+		log_err("bpf: %s: setting the rate of class %u: %s", bpfc_ifn(b), class_id,
 			strerror(-err));
 	return err;
 }

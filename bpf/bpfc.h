@@ -74,6 +74,13 @@ struct bpfc_params {
 	uint64_t horizon_ns; /* pacing horizon; 0: TIDAL_HORIZON_NS_DEFAULT */
 };
 
+enum bpfc_attach {
+	BPFC_ATTACH_NONE = 0,
+	BPFC_ATTACH_TCX, /* a tcx link (kernels with tcx) */
+	BPFC_ATTACH_TC,  /* a cls_bpf filter on clsact */
+	BPFC_ATTACH_XDP,
+};
+
 struct bpfc_counter {
 	uint64_t packets;
 	uint64_t bytes;
@@ -93,6 +100,10 @@ void bpfc_close(struct bpfc *b, bool detach);
  * process): filters, XDP program, fq added by tidal, pins. Returns 0 or a negative errno;
  * a missing interface or missing pins are not errors. */
 int bpfc_detach(const char *ifname, const char *pin_root);
+
+/* How tidal is attached to ifname's ingress or egress now, and which program
+ * (prog: at least 16 bytes, "" when none). */
+enum bpfc_attach bpfc_attached(const char *ifname, bool ingress, char *prog);
 
 /* Install apps[0..n) as classes 1..n (class model: bpfc_tables.h, docs/bpf.md). A class
  * whose app name changed since the last install (or the last tidald) has its counters,

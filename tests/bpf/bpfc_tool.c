@@ -3,9 +3,12 @@
  * bpfc-tool: drive the bpfc library from shell scripts (the netns labs and the
  * benchmarks), without a tidald. Not installed.
  *
- *   bpfc-tool attach IFNAME [--xdp | --tc-in] [--tc-out] [--pace] [--apps 'SPEC;SPEC']
+ *   bpfc-tool attach IFNAME [--xdp | --tc-in] [--tc-out] [--pace] [--no-pin]
+ *                    [--apps 'SPEC;SPEC']       --no-pin: clsact filters, nothing pinned
  *   bpfc-tool counters IFNAME CLASS in|out      prints "PACKETS BYTES DROPS"
  *   bpfc-tool detach IFNAME
+ *   bpfc-tool status IFNAME                      prints "in KIND PROG" and "out KIND PROG",
+ *                                                KIND one of none, tcx, tc, xdp
  *
  * App specs as in tests/bpf/apps.h ("name: dst 10.0.0.0/8, dscp ef"). attach leaves the
  * programs attached and pinned; counters reads the pinned map directly.
@@ -25,10 +28,11 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: bpfc-tool attach IFNAME [--xdp | --tc-in] [--tc-out] [--pace] "
+		"usage: bpfc-tool attach IFNAME [--xdp | --tc-in] [--tc-out] [--pace] [--no-pin] "
 		"[--apps 'SPEC;SPEC']\n"
 		"       bpfc-tool counters IFNAME CLASS in|out\n"
-		"       bpfc-tool detach IFNAME\n");
+		"       bpfc-tool detach IFNAME\n"
+		"       bpfc-tool status IFNAME\n");
 	return 2;
 }
 
@@ -51,6 +55,8 @@ static int cmd_attach(int argc, char **argv)
 			p.hooks |= BPFC_HOOK_TC_OUT;
 		else if (!strcmp(argv[i], "--pace"))
 			p.pace = true;
+		else if (!strcmp(argv[i], "--no-pin"))
+			p.pin_root = "";
 		else if (!strcmp(argv[i], "--apps") && i + 1 < argc)
 			list = strdup(argv[++i]);
 		else
@@ -106,8 +112,23 @@ static int cmd_counters(char **argv)
 	return 0;
 }
 
+static int cmd_status(const char *ifname)
+{
+	static const char *const kinds[] = {"none", "tcx", "tc", "xdp"};
+
+	for (int in = 1; in >= 0; in--) {
+		char prog[16];
+		enum bpfc_attach k = bpfc_attached(ifname, in, prog);
+
+		printf("%s %s %s\n", in ? "in" : "out", kinds[k], prog[0] ? prog : "-");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "status"))
+		return cmd_status(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argc - 2, argv + 2);
 	if (argc == 5 && !strcmp(argv[1], "counters"))

@@ -62,6 +62,7 @@ trap cleanup EXIT
 ina() { ip netns exec $NA "$@"; }
 inb() { ip netns exec $NB "$@"; }
 ctl() { "$TIDALCTL" -s "$SOCK" "$@"; }
+tool_a() { nsenter --net=/var/run/netns/$NA "$BPFC_TOOL" "$@"; }
 tool_b() { nsenter --net=/var/run/netns/$NB "$BPFC_TOOL" "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -218,8 +219,8 @@ scen_restart() {
 	wait_counter to-b out packets 30
 	before=$(counter to-b out bytes)
 	stop_tidald
-	ina tc filter show dev $IA egress | grep -q tidal_pace_out ||
-		fail "the pacing program left with tidald (keep_pacing = yes)"
+	tool_a status $IA | grep -Eq '^out (tcx|tc) tidal_pace_out$' ||
+		fail "the pacing program left with tidald (keep_pacing = yes): $(tool_a status $IA)"
 	[ -e /sys/fs/bpf/tidal/$IA/tidal_counters ] || fail "pins gone after a keep_pacing stop"
 	# Counted while no tidald runs.
 	ina ping -q -c 20 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
@@ -227,8 +228,14 @@ scen_restart() {
 	wait_counter to-b out packets 50
 	after=$(counter to-b out bytes)
 	[ "$after" -eq $((before + 20 * 98)) ] || fail "bytes went from $before to $after"
-	[ "$(ina tc filter show dev $IA egress | grep -c 'handle 0x7464')" -eq 1 ] ||
+	# Exactly one tidal program per hook after a re-attach (tcx link or tc filter).
+	[ "$(ina tc filter show dev $IA egress | grep -c 'handle 0x7464')" -le 1 ] ||
 		fail "re-attach left more than one tidal filter"
+	if tool_a status $IA | grep -q '^out tcx'; then
+		ina tc filter show dev $IA egress | grep -q tidal && fail "tc filter beside the tcx link"
+		[ "$(bpftool prog show | grep -c 'name tidal_pace_out')" -eq 1 ] ||
+			fail "more than one pacing program loaded after a restart"
+	fi
 	# A restart with the same apps also keeps an enforced rate.
 	ctl rate set to-b 200M >/dev/null || fail "rate set failed"
 	stop_tidald
@@ -241,6 +248,8 @@ scen_restart() {
 	write_config no "to-b|dst $B/32"
 	ctl reload >/dev/null || fail "reload refused"
 	stop_tidald
+	[ "$(tool_a status $IA)" = "$(printf 'in none -\nout none -')" ] ||
+		fail "hooks left after a full stop: $(tool_a status $IA)"
 	ina tc filter show dev $IA egress | grep -q tidal && fail "filter left after a full stop"
 	ina tc qdisc show dev $IA root | grep -q '7464:' && fail "tidal's root qdisc left"
 	[ -e /sys/fs/bpf/tidal/$IA ] && fail "pins left after a full stop"
@@ -331,6 +340,7 @@ scen_xdp() {
 	tool_b attach $IB --xdp --apps "to-b: dst $B/32;other: dst 10.99.0.0/16" ||
 		fail "XDP attach failed"
 	ip -n $NB link show $IB | grep -q xdp || fail "no XDP program on $IB"
+	tool_b status $IB | grep -q '^in xdp tidal_cls_xdp$' || fail "status: $(tool_b status $IB)"
 	ina ping -q -c 25 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
 	[ "$(tool_b counters $IB 1 in)" = "25 $((25 * 98)) 0" ] ||
 		fail "XDP counted $(tool_b counters $IB 1 in), expected 25 packets"
@@ -342,10 +352,13 @@ scen_xdp() {
 	tool_b attach $IB --tc-in --tc-out --apps "to-b: dst $B/32;other: dst 10.99.0.0/16" ||
 		fail "switch to tc failed"
 	ip -n $NB link show $IB | grep -q xdp && fail "XDP still attached after the switch"
+	tool_b status $IB | grep -Eq '^in (tcx|tc) tidal_cls_in$' ||
+		fail "status after the switch: $(tool_b status $IB)"
 	ina ping -q -c 5 -i 0.01 -W 1 $B >/dev/null || fail "ping lost packets"
 	[ "$(tool_b counters $IB 1 in | cut -d' ' -f1)" -eq 30 ] || fail "tc ingress count"
 	tool_b detach $IB || fail "detach failed"
-	inb tc filter show dev $IB ingress | grep -q tidal && fail "tc filter left after detach"
+	[ "$(tool_b status $IB)" = "$(printf 'in none -\nout none -')" ] ||
+		fail "hooks left after detach: $(tool_b status $IB)"
 	[ -e /sys/fs/bpf/tidal/$IB ] && fail "pins left after detach"
 	tool_b detach $IB || fail "a second detach is not a no-op"
 	return 0
