@@ -5,10 +5,10 @@
  * tc hooks are tcx links (kernel 6.6 and later), pinned beside the maps so that they
  * outlive tidald and are swapped to new programs with bpf_link_update; kernels without tcx
  * (Debian 12's 6.1) get a cls_bpf filter at clsact priority 1, handle 0x7464, replaced in
- * place. tcx skips the tc classifier machinery: on the build VM it costs a few percent of
- * veth packet rate where clsact costs about ten (docs/performance.md). XDP attaches without
- * a link, and only where no foreign XDP program is. This file also picks how paced
- * packets are held back (fq for EDT, or HTB).
+ * place. tcx runs the program without the tc classifier chain, and its links are
+ * ordinary BPF objects to pin, inspect and release. XDP attaches without a link, and only
+ * where no foreign XDP program is. This file also picks how paced packets are held back
+ * (fq for EDT, or HTB).
  *
  * Never touches a hook, filter or qdisc that is not tidal's, except the root qdisc that
  * pacing needs.

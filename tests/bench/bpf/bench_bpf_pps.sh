@@ -6,13 +6,14 @@
 #
 #   tests/bench/bpf/bench_bpf_pps.sh [BUILD_DIR=build] [CYCLES=10] [SECONDS=1] [APPS=100]
 #
-# Three veth pairs join the namespaces tdlbpfb-a and tdlbpfb-b. Pair 1 has no programs
-# (the anchor); pairs 0 and 2 have tidal's classify programs at egress on the a side and
-# ingress on the b side, with APPS destination apps of which one matches the traffic:
-# pair 0 as tidal attaches them (tcx links where the kernel has tcx), pair 2 through
-# clsact cls_bpf filters (the attachment of kernels without tcx). trafgen (one CPU,
-# through the qdisc path so that tc egress runs) sends 64-byte UDP frames as fast as it
-# can, in bursts of SECONDS, each cycle in the order 0 1 2 2 1 0; the frames carry a
+# Four veth pairs join the namespaces tdlbpfb-a and tdlbpfb-b. Pair 1 has no programs
+# (the anchor), nor has pair 3 (a second anchor: its ratio to pair 1 is the noise floor
+# of the method); pairs 0 and 2 have tidal's classify programs at egress on the a side
+# and ingress on the b side, with APPS destination apps of which one matches the
+# traffic: pair 0 as tidal attaches them (tcx links where the kernel has tcx), pair 2
+# through clsact cls_bpf filters (the attachment of kernels without tcx). trafgen (one
+# CPU, through the qdisc path so that tc egress runs) sends 64-byte UDP frames as fast as
+# it can, in bursts of SECONDS, each cycle in the order 0 1 2 3 3 2 1 0; the frames carry a
 # destination MAC the receiver does not own, so its stack drops them right after tc
 # ingress. pps is what the receiving veth counted. Printed: median pps per pair, the
 # median of the per-cycle ratios to the anchor (other load on the machine moves the
@@ -44,7 +45,7 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 ip netns del $NA 2>/dev/null
 ip netns del $NB 2>/dev/null
 ip netns add $NA && ip netns add $NB || exit 1
-for p in 0 1 2; do
+for p in 0 1 2 3; do
 	ip link add tdlbpfb-a$p netns $NA type veth peer name tdlbpfb-b$p netns $NB &&
 		ip -n $NA addr add 10.78.$p.1/24 dev tdlbpfb-a$p &&
 		ip -n $NB addr add 10.78.$p.2/24 dev tdlbpfb-b$p &&
@@ -88,12 +89,12 @@ prog_stats() { # PIN: "run_time_ns run_cnt"
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))'
 }
 
-for p in 0 1 2; do burst $p >/dev/null; done # warm-up
+for p in 0 1 2 3; do burst $p >/dev/null; done # warm-up
 : >"$T/res"
 for c in $(seq 1 "$CYCLES"); do
-	x0=$(burst 0); x1=$(burst 1); x2=$(burst 2)
-	y2=$(burst 2); y1=$(burst 1); y0=$(burst 0)
-	echo "$x0 $y0 $x1 $y1 $x2 $y2" >>"$T/res"
+	x0=$(burst 0); x1=$(burst 1); x2=$(burst 2); x3=$(burst 3)
+	y3=$(burst 3); y2=$(burst 2); y1=$(burst 1); y0=$(burst 0)
+	echo "$x0 $y0 $x1 $y1 $x2 $y2 $x3 $y3" >>"$T/res"
 done
 # The programs' own cost, measured apart: run-time statistics slow every program down.
 sysctl -qw kernel.bpf_stats_enabled=1
@@ -116,6 +117,8 @@ print("veth pairs, trafgen 64-byte UDP on 1 CPU, %s cycles of %s s bursts, %s ap
       % (cycles, secs, napps))
 print("%-44s %12s %8s %9s" % ("variant", "median pps", "ratio", "overhead"))
 print("%-44s %12d %8s %9s" % ("no programs (anchor)", med(1), "1.000", "-"))
+print("%-44s %12d %8.3f %8.1f%%" % ("no programs, second pair (noise floor)", med(3), ratio(3),
+                                     100 * (1 - ratio(3))))
 for i, kind in ((0, kind0), (2, kind2)):
     r = ratio(i)
     print("%-44s %12d %8.3f %8.1f%%" % ("classify in + out, attached as %s" % kind, med(i), r,
