@@ -390,6 +390,8 @@ struct peer_mgr_params {
 	 * peer_reset but must not free the manager. */
 	void (*on_state)(void *arg, struct peer *p, enum peer_state old, enum peer_state now);
 	void (*on_msg)(void *arg, struct peer *p, const struct peer_msg *m);
+	/* After the messages of one read burst were handed to on_msg (for group commit). */
+	void (*on_burst_end)(void *arg, struct peer *p);
 	void *cb_arg;
 };
 

@@ -506,22 +506,21 @@ static void handle_msg(struct conn *c, const struct peer_msg *msg)
 	}
 }
 
-static void read_cb(struct bufferevent *bev, void *arg)
+/* Handle every whole message buffered on c; returns how many reached on_msg. */
+static unsigned read_burst(struct conn *c, struct evbuffer *in)
 {
-	struct conn *c = arg;
 	struct peer_mgr *m = c->mgr;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
+	unsigned delivered = 0;
 	while (!c->closing && c->state >= PEER_OPENSENT) {
 		size_t have = evbuffer_get_length(in);
 		if (have < PEER_HDR_LEN)
-			return;
+			break;
 		const uint8_t *head = evbuffer_pullup(in, PEER_HDR_LEN);
 		size_t mlen = 0;
 		struct peer_err err;
 		int rc = peer_frame_check(head, PEER_HDR_LEN, &mlen, &err);
 		if (rc == 1 && have < mlen)
-			return;
+			break;
 		if (rc == 1) {
 			const uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)mlen);
 			rc = peer_msg_decode(buf, mlen, &m->rx, &err) == 0 ? 1 : -1;
@@ -532,12 +531,24 @@ static void read_cb(struct bufferevent *bev, void *arg)
 			peer_msg_notification(&n, err.code, err.subcode, err.data, err.data_len);
 			log_warn("peering: %s: malformed message: %s", conn_label(c), err.msg);
 			conn_close(c, &n, err.msg);
-			return;
+			break;
 		}
 		if (c->peer && m->rx.type <= PEER_MSG_TYPE_MAX)
 			c->peer->stats.msgs_in[m->rx.type]++;
+		if (c->state == PEER_ESTABLISHED && m->rx.type > PEER_MSG_NOTIFICATION)
+			delivered++;
 		handle_msg(c, &m->rx);
 	}
+	return delivered;
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct peer *p = c->peer;
+	unsigned n = read_burst(c, bufferevent_get_input(bev));
+	if (n && p && c->peer == p && c->mgr->p.on_burst_end)
+		c->mgr->p.on_burst_end(c->mgr->p.cb_arg, p);
 }
 
 /* ---- connection setup ---------------------------------------------------------------- */
