@@ -89,7 +89,8 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 	(void)req;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	struct peer_mgr *mgr = lease_svc_sessions(m->svc);
-	static const char *const cols[] = {"peer", "address", "state", "uptime", "hold time",
+	static const char *const cols[] = {"peer",	 "address",	 "link",
+					   "state",	 "uptime",	 "hold time",
 					   "messages in", "messages out", "last error"};
 	rep->table = ctl_table_new(cols, ARRAY_SIZE(cols));
 	rep->data = json_array();
@@ -118,13 +119,14 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 		}
 		snprintf(in, sizeof(in), "%" PRIu64, nin);
 		snprintf(out, sizeof(out), "%" PRIu64, nout);
-		const char *row[] = {peer_name(p), addr, peer_state_name(peer_get_state(p)), up,
-				     hold, in, out, st.last_error[0] ? st.last_error : "-"};
+		const char *link = pc && pc->link[0] ? pc->link : "-";
+		const char *row[] = {peer_name(p), addr, link, peer_state_name(peer_get_state(p)),
+				     up, hold, in, out, st.last_error[0] ? st.last_error : "-"};
 		ctl_table_add(rep->table, row, ARRAY_SIZE(row));
 		json_array_append_new(
 			rep->data,
-			json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}", "peer",
-				  peer_name(p), "address", addr, "state",
+			json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}", "peer",
+				  peer_name(p), "address", addr, "link", link, "state",
 				  peer_state_name(peer_get_state(p)), "up", est, "uptime_s",
 				  (json_int_t)(est ? now - st.established_at_s : 0), "hold_time_s",
 				  (json_int_t)(est ? st.hold_time_s : 0), "messages_in",
@@ -189,15 +191,19 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 	const char *qty = ctl_opt(req, "quantity"), *start = ctl_opt(req, "start");
 	const char *dur = ctl_opt(req, "duration"), *prio = ctl_opt(req, "priority");
 	const char *app = ctl_opt(req, "app"), *pool = ctl_opt(req, "pool");
-	const char *match = ctl_opt(req, "match");
+	const char *match = ctl_opt(req, "match"), *link = ctl_opt(req, "link");
 	const char *why = NULL;
 	if (!peer || !qty || !dur)
 		return ctl_fail(rep, CTL_USAGE,
 				"lease request needs --peer NAME --quantity Q --duration D "
 				"[--resource bandwidth|vcpu|memory|storage] [--start T] "
 				"[--priority 0..7] [--app APP] [--pool POOL] [--match M]");
-	if (!cfg_find_peer(cfg, peer))
+	const struct cfg_peer *pc = cfg_find_peer(cfg, peer);
+	if (!pc)
 		return ctl_fail(rep, CTL_NOT_FOUND, "no [peer.%s] in %s", peer, cfg->path);
+	if (link && strcmp(link, pc->link))
+		return ctl_fail(rep, CTL_USAGE, "--link %s: leases from %s use its link %s", link,
+				peer, pc->link[0] ? pc->link : "(none configured)");
 	struct lease_svc_request r = {.peer = peer, .resource = LEASE_RES_BANDWIDTH};
 	if (res) {
 		int k = lease_resource_parse(res);

@@ -12,6 +12,7 @@
  * Usage: peer_probe --region R --cert F --key F --ca F [--listen HOST:PORT] [--hold S]
  *                   [--peer NAME=HOST:PORT]... [--passive NAME]... [--retry-ms MS]
  *                   [--requests N --to PEER [--window W]] [--verbose]
+ *                   [--quantity BPS] [--hold-ms MS] [--no-commit]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +30,9 @@
 struct probe {
 	struct event_base *base;
 	struct peer_mgr *mgr;
-	bool verbose;
+	bool verbose, no_commit;
+	uint64_t quantity;
+	uint32_t hold_ms;
 	long requests, window, sent, acked;
 	const char *to, *region;
 	struct peer_msg msg;
@@ -72,11 +75,15 @@ static void send_request(struct probe *pr, struct peer *p)
 	snprintf(l->provider, sizeof(l->provider), "%s", peer_name(p));
 	l->resource = LEASE_RES_BANDWIDTH;
 	l->unit = LEASE_UNIT_BPS;
-	l->quantity = 1000000;
+	l->quantity = pr->quantity ? pr->quantity : 1000000;
 	l->start_s = (int64_t)time(NULL) + 3600;
 	l->duration_s = 3600;
 	m->present = PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
 		     PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION;
+	if (pr->hold_ms) {
+		l->hold_ms = pr->hold_ms;
+		m->present |= PEER_F_HOLD_TIME;
+	}
 	pr->sent_at[pr->sent] = now_s();
 	if (peer_send(p, m) == 0)
 		pr->sent++;
@@ -105,7 +112,13 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *in)
 	struct probe *pr = arg;
 	struct peer_msg *m = &pr->msg;
 	if (pr->verbose) {
-		printf("MSG %s %s\n", peer_name(p), peer_msg_type_name(in->type));
+		if (in->type >= PEER_MSG_LEASE_REQUEST && (in->present & PEER_F_LEASE_ID))
+			printf("MSG %s %s %ld %s %s\n", peer_name(p), peer_msg_type_name(in->type),
+			       index_of(&in->lease.id),
+			       in->present & PEER_F_STATE ? lease_state_name(in->lease.state) : "-",
+			       in->present & PEER_F_ERROR ? lease_error_name(in->lease.error) : "-");
+		else
+			printf("MSG %s %s\n", peer_name(p), peer_msg_type_name(in->type));
 		fflush(stdout);
 	}
 	switch (in->type) {
@@ -119,6 +132,8 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *in)
 		peer_send(p, m);
 		break;
 	case PEER_MSG_LEASE_OFFER:
+		if (pr->no_commit)
+			break;
 		peer_msg_init(m, PEER_MSG_LEASE_COMMIT);
 		m->lease.id = in->lease.id;
 		m->present = PEER_F_LEASE_ID;
@@ -187,7 +202,8 @@ int main(int argc, char **argv)
 		{"ca", 1, 0, 'a'},       {"listen", 1, 0, 'l'}, {"hold", 1, 0, 'H'},
 		{"peer", 1, 0, 'p'},     {"passive", 1, 0, 'P'}, {"retry-ms", 1, 0, 'R'},
 		{"requests", 1, 0, 'n'}, {"to", 1, 0, 't'},    {"window", 1, 0, 'w'},
-		{"verbose", 0, 0, 'v'},  {0, 0, 0, 0},
+		{"verbose", 0, 0, 'v'},  {"no-commit", 0, 0, 'C'}, {"quantity", 1, 0, 'q'},
+		{"hold-ms", 1, 0, 'h'},  {0, 0, 0, 0},
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -209,6 +225,9 @@ int main(int argc, char **argv)
 		case 't': pr.to = optarg; break;
 		case 'w': pr.window = atol(optarg); break;
 		case 'v': pr.verbose = true; break;
+		case 'C': pr.no_commit = true; break;
+		case 'q': pr.quantity = strtoull(optarg, NULL, 10); break;
+		case 'h': pr.hold_ms = (uint32_t)atol(optarg); break;
 		default: return 2;
 		}
 	}
