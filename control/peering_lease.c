@@ -54,6 +54,7 @@ struct lease_svc {
 	bool in_batch;
 	bool cap_dirty;
 	struct event *cap_timer;
+	struct event *flush_ev; /* group commit: flush after this loop iteration's reads */
 	struct peer_msg msg; /* scratch for building messages */
 	/* Copies of what the config said, to rebuild sessions on reload. */
 	struct cfg_peering peering;
@@ -366,12 +367,42 @@ static void flush(struct lease_svc *s)
 	s->nq = 0;
 }
 
-static void op_end(struct lease_svc *s, bool burst_end)
+/* End of an operation started by a local caller: durable before we return to it. */
+static void op_end(struct lease_svc *s)
+{
+	if (--s->depth == 0)
+		flush(s);
+}
+
+/* End of handling one received message: the answers wait for the group commit, which
+ * runs once every session that had something to read in this loop iteration was read
+ * (libevent runs an event activated now after the reads already pending). */
+static void op_end_deferred(struct lease_svc *s)
 {
 	if (--s->depth > 0)
 		return;
-	if (!s->in_batch || burst_end || s->p.no_group_commit)
+	if (!s->in_batch || s->p.no_group_commit || !s->flush_ev)
 		flush(s);
+	else
+		event_active(s->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct lease_svc *s = arg;
+	if (s->depth == 0)
+		flush(s);
+}
+
+void lease_svc_begin(struct lease_svc *s)
+{
+	op_begin(s);
+}
+
+void lease_svc_end(struct lease_svc *s)
+{
+	op_end(s);
 }
 
 /* ---- ledger changes we did not cause ------------------------------------------------- */
@@ -802,15 +833,12 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *m)
 	default:
 		break;
 	}
-	op_end(s, false);
+	op_end_deferred(s);
 }
 
 static void on_burst_end(void *arg, struct peer *p)
 {
-	(void)p;
-	struct lease_svc *s = arg;
-	if (s->depth == 0)
-		flush(s);
+	(void)p, (void)arg; /* the flush event, armed by op_end_deferred, commits */
 }
 
 static void on_state(void *arg, struct peer *p, enum peer_state old, enum peer_state now)
@@ -945,8 +973,9 @@ struct lease_svc *lease_svc_new(const struct lease_svc_params *p)
 	s->p.cfg = NULL;
 	copy_cfg(s, p->cfg);
 	s->cap_timer = event_new(p->base, -1, EV_PERSIST, cap_timer_cb, s);
+	s->flush_ev = event_new(p->base, -1, 0, flush_cb, s);
 	struct timeval one = {1, 0};
-	if (!s->cap_timer || event_add(s->cap_timer, &one) || start_sessions(s)) {
+	if (!s->cap_timer || !s->flush_ev || event_add(s->cap_timer, &one) || start_sessions(s)) {
 		lease_svc_free(s);
 		return NULL;
 	}
@@ -962,6 +991,8 @@ void lease_svc_free(struct lease_svc *s)
 	stop_sessions(s);
 	if (s->cap_timer)
 		event_free(s->cap_timer);
+	if (s->flush_ev)
+		event_free(s->flush_ev);
 	free(s->q);
 	free(s->peers);
 	free(s->pools);
@@ -1051,8 +1082,7 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 		queue(s, pc->name, PEER_MSG_LEASE_REQUEST, q.id, 0, 0);
 	else
 		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
-	s->depth--;
-	flush(s);
+	op_end(s);
 	if (rc == 0)
 		ledger_get(s->p.ledger, q.id, out);
 	return rc;
@@ -1082,7 +1112,6 @@ int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
 	}
 	if (rc)
 		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
-	s->depth--;
-	flush(s);
+	op_end(s);
 	return rc;
 }

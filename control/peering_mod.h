@@ -74,6 +74,10 @@ struct lease_svc_request {
  * (a message for people) set. */
 int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 		      struct ledger_lease *out, char *why, size_t why_len);
+/* Group several lease_svc_request/release calls into one durable commit (nestable); their
+ * messages leave at the outermost lease_svc_end. */
+void lease_svc_begin(struct lease_svc *s);
+void lease_svc_end(struct lease_svc *s);
 /* Give a lease back: as requester, release it (and tell the provider); as provider, revoke
  * it (administrative); a local booking is released. */
 int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],

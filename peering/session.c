@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,9 +634,18 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* Peering messages are small and answered one by one: no Nagle delay. */
+static void set_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static struct conn *conn_new(struct peer_mgr *m, struct peer *p, evutil_socket_t fd,
 			     bool outgoing)
 {
+	set_nodelay(fd);
 	struct conn *c = calloc(1, sizeof(*c));
 	SSL *ssl = c ? SSL_new(m->ctx) : NULL;
 	if (!ssl) {
@@ -698,6 +708,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 								   p->host, p->port)
 			    : -1;
 	}
+	set_nodelay(bufferevent_getfd(c->bev));
 	log_debug("peering: %s: connecting to %s", p->name, c->remote);
 	peer_update_state(p);
 	if (rc != 0) {
@@ -773,11 +784,18 @@ struct peer_mgr *peer_mgr_new(const struct peer_mgr_params *params)
 		struct sockaddr_storage ss;
 		int sslen = sizeof(ss);
 		bool v6 = strchr(params->listen_host, ':') != NULL;
+		/* libevent's parser refuses port 0 ("any free port"): parse with 1, then set. */
 		snprintf(hp, sizeof(hp), v6 ? "[%s]:%u" : "%s:%u", params->listen_host,
-			 params->listen_port);
+			 params->listen_port ? params->listen_port : 1);
 		if (evutil_parse_sockaddr_port(hp, (struct sockaddr *)&ss, &sslen) != 0) {
 			log_err("peering: listen address %s is not a numeric address", hp);
 			goto fail;
+		}
+		if (!params->listen_port) {
+			if (ss.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+			else
+				((struct sockaddr_in *)&ss)->sin_port = 0;
 		}
 		m->listener = evconnlistener_new_bind(
 			params->base, accept_cb, m,
