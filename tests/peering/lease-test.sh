@@ -373,4 +373,11 @@ assert s == $peak, (s, $peak)" || fail "calendar peak $peak differs from the lea
 	exit 2
 	;;
 esac
+# Clean shutdown of every daemon still running, and no sanitizer report anywhere.
+for r in "${!PID[@]}"; do
+	[ -n "${PID[$r]}" ] && stop "$r"
+done
+if grep -l 'Sanitizer\|runtime error:' "$T"/*.log 2>/dev/null; then
+	fail "sanitizer report in the logs above"
+fi
 echo "PASS: $case_name"
