@@ -25,7 +25,8 @@
 
 struct peering_mod {
 	struct tidald *d;
-	struct lease_svc *svc;
+	struct lease_svc *svc; /* NULL while peering could not start (see error) */
+	char error[400];
 };
 
 struct lease_svc *peering_mod_get(struct tidald *d)
@@ -39,6 +40,32 @@ static void on_peer(void *arg, const struct peering_peer_change *c)
 	struct peering_mod *m = arg;
 	if (m->d)
 		tidald_emit(m->d, TIDALD_EV_PEER_CHANGED, c);
+}
+
+/* A region keeps running (its own bookings, enforcement, metrics) when its peering cannot
+ * start, e.g. a certificate is missing: the reason shows in the log, `show peers` and
+ * `lease request`, and the next reload tries again. */
+static int try_start(struct peering_mod *m)
+{
+	struct tidald *d = m->d;
+	const struct tidal_cfg *cfg = tidald_cfg(d);
+	struct lease_svc_params p = {
+		.base = tidald_base(d),
+		.ledger = ledger_mod_get(d),
+		.cfg = cfg,
+		.on_peer = on_peer,
+		.arg = m,
+	};
+	m->svc = lease_svc_new(&p);
+	if (m->svc) {
+		m->error[0] = '\0';
+		return 0;
+	}
+	snprintf(m->error, sizeof(m->error),
+		 "peering not running: certificate, key, CA or listen address in [peering] "
+		 "refused (see the log); fix %s and reload", cfg->path);
+	log_err("%s", m->error);
+	return -EINVAL;
 }
 
 /* ---- formatting ---------------------------------------------------------------------- */
@@ -88,13 +115,27 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 	struct peering_mod *m = arg;
 	(void)req;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
-	struct peer_mgr *mgr = lease_svc_sessions(m->svc);
+	struct peer_mgr *mgr = m->svc ? lease_svc_sessions(m->svc) : NULL;
 	static const char *const cols[] = {"peer",	 "address",	 "link",
 					   "state",	 "uptime",	 "hold time",
 					   "messages in", "messages out", "last error"};
 	rep->table = ctl_table_new(cols, ARRAY_SIZE(cols));
 	rep->data = json_array();
 	int64_t now = tidald_now();
+	for (size_t i = 0; !mgr && i < cfg->n_peers; i++) {
+		const struct cfg_peer *pc = &cfg->peers[i];
+		char addr[CFG_HOST_MAX + 16];
+		cfg_fmt_hostport(&pc->address, addr, sizeof(addr));
+		const char *row[] = {pc->name, addr, pc->link[0] ? pc->link : "-", "Idle", "-",
+				     "-", "0", "0", m->error};
+		ctl_table_add(rep->table, row, ARRAY_SIZE(row));
+		json_array_append_new(
+			rep->data, json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:s}", "peer",
+					     pc->name, "address", addr, "link", pc->link, "state",
+					     "Idle", "up", 0, "uptime_s", (json_int_t)0, "hold_time_s",
+					     (json_int_t)0, "messages_in", (json_int_t)0,
+					     "messages_out", (json_int_t)0, "last_error", m->error));
+	}
 	for (size_t i = 0; mgr && i < peer_mgr_count(mgr); i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
 		struct peer_stats st;
@@ -193,6 +234,8 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 	const char *app = ctl_opt(req, "app"), *pool = ctl_opt(req, "pool");
 	const char *match = ctl_opt(req, "match"), *link = ctl_opt(req, "link");
 	const char *why = NULL;
+	if (!m->svc)
+		return ctl_fail(rep, CTL_REFUSED, "%s", m->error);
 	if (!peer || !qty || !dur)
 		return ctl_fail(rep, CTL_USAGE,
 				"lease request needs --peer NAME --quantity Q --duration D "
@@ -294,6 +337,8 @@ static enum ctl_status cmd_lease_release(struct tidald *d, void *arg,
 	struct lease_id lid;
 	if (!ids)
 		return ctl_fail(rep, CTL_USAGE, "lease release needs a LEASE_ID");
+	if (!m->svc)
+		return ctl_fail(rep, CTL_REFUSED, "%s", m->error);
 	if (ledger_id_parse(ids, id) != 0) {
 		if (lease_id_parse(ids, &lid) != 0)
 			return ctl_fail(rep, CTL_USAGE, "'%s' is not a lease id (32 hex digits)",
@@ -332,20 +377,8 @@ static int peering_start(struct tidald *d, void **state)
 	struct peering_mod *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	struct lease_svc_params p = {
-		.base = tidald_base(d),
-		.ledger = l,
-		.cfg = cfg,
-		.on_peer = on_peer,
-		.arg = m,
-	};
-	m->svc = lease_svc_new(&p);
-	if (!m->svc) {
-		log_err("peering: cannot start (see above); fix [peering] in %s", cfg->path);
-		free(m);
-		return -EINVAL;
-	}
 	m->d = d;
+	try_start(m);
 	ctl_register(d, "show peers", cmd_show_peers, m,
 		     "peer, state, uptime, hold time, messages");
 	ctl_register(d, "show leases", cmd_show_leases, m,
@@ -363,6 +396,8 @@ static int peering_reload(struct tidald *d, void *state, const struct tidal_cfg 
 	struct peering_mod *m = state;
 	if (!m)
 		return 0;
+	if (!m->svc)
+		return try_start(m);
 	return lease_svc_reload(m->svc, tidald_cfg(d));
 }
 
@@ -380,20 +415,21 @@ static void peering_event(struct tidald *d, void *state, enum tidald_event ev, c
 {
 	(void)d;
 	struct peering_mod *m = state;
-	if (m && ev == TIDALD_EV_LEASE_CHANGED && data)
+	if (m && m->svc && ev == TIDALD_EV_LEASE_CHANGED && data)
 		lease_svc_on_change(m->svc, data);
 }
 
 static void peering_metrics(struct tidald *d, void *state, struct metrics_writer *w)
 {
-	(void)d;
 	struct peering_mod *m = state;
 	if (!m)
 		return;
-	struct peer_mgr *mgr = lease_svc_sessions(m->svc);
+	struct peer_mgr *mgr = m->svc ? lease_svc_sessions(m->svc) : NULL;
 	size_t n = mgr ? peer_mgr_count(mgr) : 0;
 	metrics_family(w, "tidal_peer_up", METRICS_GAUGE,
 		       "1 when the peering session with the peer region is established");
+	for (size_t i = 0; !mgr && i < tidald_cfg(d)->n_peers; i++)
+		metrics_sample(w, 0, "peer", tidald_cfg(d)->peers[i].name, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
 		metrics_sample(w, peer_get_state(p) == PEER_ESTABLISHED ? 1 : 0, "peer",
@@ -428,14 +464,15 @@ static void peering_status(struct tidald *d, void *state, json_t *status)
 	struct peering_mod *m = state;
 	if (!m)
 		return;
-	struct peer_mgr *mgr = lease_svc_sessions(m->svc);
+	struct peer_mgr *mgr = m->svc ? lease_svc_sessions(m->svc) : NULL;
 	size_t n = mgr ? peer_mgr_count(mgr) : 0, up = 0;
 	for (size_t i = 0; i < n; i++)
 		up += peer_get_state(peer_mgr_at(mgr, i)) == PEER_ESTABLISHED;
 	json_object_set_new(status, "peering",
-			    json_pack("{s:I,s:I,s:I}", "peers", (json_int_t)n, "established",
-				      (json_int_t)up, "port",
-				      (json_int_t)(mgr ? peer_mgr_port(mgr) : 0)));
+			    json_pack("{s:b,s:I,s:I,s:I,s:s?}", "running", m->svc != NULL, "peers",
+				      (json_int_t)n, "established", (json_int_t)up, "port",
+				      (json_int_t)(mgr ? peer_mgr_port(mgr) : 0), "error",
+				      m->svc ? NULL : m->error));
 }
 
 const struct tidald_module_ops tidald_peering_module = {
