@@ -5,7 +5,7 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | tls | sigstop | crash
+#   CASE: two | hold-timeout | three | tls | sigstop | crash | nocert
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -367,6 +367,26 @@ PY
 import json; a=json.load(open('$T/ams.json'))
 s=sum(l['quantity'] for l in a if l['state'] in ('held','reserved','active'))
 assert s == $peak, (s, $peak)" || fail "calendar peak $peak differs from the leases booked"
+	;;
+nocert)
+	# A missing certificate keeps the region running without peering; a reload with the
+	# certificate in place starts it.
+	CERT[fra]=missing
+	region fra 9s ams
+	region ams 9s fra
+	start fra
+	start ams
+	ctl fra show peers | grep -q 'peering not running' || fail "show peers: $(ctl fra show peers)"
+	ctl fra lease request --peer ams --resource bandwidth --quantity 1G --duration 1h \
+		>/dev/null 2>&1
+	[ $? -eq 1 ] || fail "lease request without peering not refused"
+	[ "$(metric fra 'tidal_peer_up{peer="ams"}')" = 0 ] || fail "tidal_peer_up not 0"
+	cp "$T/pki/fra.crt" "$T/pki/missing.crt"
+	cp "$T/pki/fra.key" "$T/pki/missing.key"
+	ctl fra reload >/dev/null || fail "reload refused"
+	poll 15 established fra ams || fail "no session after the reload"
+	id=$(request fra --peer ams --resource bandwidth --quantity 1G --start +1h --duration 1h)
+	poll 10 state_is ams "$id" reserved || fail "lease not reserved after the reload"
 	;;
 *)
 	echo "unknown case $case_name" >&2
