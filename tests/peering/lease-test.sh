@@ -163,6 +163,21 @@ two)
 	state_is fra "$id" released || fail "fra: not released"
 	peak=$(ctl ams -j show ledger link.ams-fra | jq_py "d['peak']")
 	[ "$peak" = 0 ] || fail "capacity not freed by the release: $peak"
+	# preemption by priority (RSVP-TE): the provider revokes the lower lease, the requester
+	# hears LEASE_REVOKE
+	lo=$(request fra --peer ams --resource bandwidth --quantity 6G --start +1h --duration 1h \
+		--priority 7)
+	poll 10 state_is fra "$lo" reserved || fail "low-priority lease not reserved"
+	hi=$(request fra --peer ams --resource bandwidth --quantity 6G --start +1h --duration 1h \
+		--priority 1)
+	poll 10 state_is fra "$hi" reserved || fail "high-priority lease not reserved"
+	poll 10 state_is fra "$lo" revoked || fail "preempted lease not revoked at the requester"
+	state_is ams "$lo" revoked || fail "preempted lease not revoked at the provider"
+	[ "$(ctl fra -j show leases --all | jq_py "[l['reason'] for l in d if l['id']=='$lo'][0]")" = preempted ] ||
+		fail "revocation reason not preempted at the requester"
+	# the provider's operator revokes a lease
+	ctl ams lease release "$hi" >/dev/null || fail "provider-side release refused"
+	poll 10 state_is fra "$hi" revoked || fail "operator revoke not seen by the requester"
 	# refused for capacity: failed on both sides with the reason
 	id3=$(request fra --peer ams --resource bandwidth --quantity 9G --start +1h --duration 1h)
 	poll 10 state_is fra "$id3" failed || fail "over-capacity lease not failed"

@@ -3,7 +3,7 @@
 # Session tests of the peering protocol with real TLS on loopback: peer_probe processes
 # (the real session layer) and certificates made here with the openssl CLI.
 #
-#   session-test.sh PROBE CASE      CASE: establish | refused | tls12 | hold | restart
+#   session-test.sh PROBE CASE   CASE: establish | refused | tls12 | hold | restart | malformed
 #
 # Every wait polls a condition until a deadline; every process started is killed on exit.
 set -uo pipefail
@@ -167,6 +167,39 @@ restart)
 	wait_for "$work/fra.err" 'sent NOTIFICATION 6/6 Cease / Peer Restarted' 10 ||
 		fail "stale session not replaced"
 	wait_for "$work/ams3.out" 'STATE fra .* Established' 10 || fail "new instance not up"
+	;;
+malformed)
+	# Bad bytes from an authenticated peer get the NOTIFICATION protocol.md assigns, then
+	# the connection closes; the daemon goes on (the last, valid session proves it).
+	start fra fra fra --listen 127.0.0.1:$pa --passive ams --hold 30
+	wait_for "$work/fra.out" '^LISTEN' 5 || fail "fra did not start"
+	send() { # send HEX...: raw bytes over TLS as region ams, then hang up
+		(python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex('$*'))"; sleep 1) |
+			timeout 10 openssl s_client -quiet -connect 127.0.0.1:$pa \
+				-cert "$work/pki/ams.crt" -key "$work/pki/ams.key" \
+				-CAfile "$work/pki/ca.crt" >/dev/null 2>&1
+	}
+	open_as() { # OPEN from region $1, hold 30 s
+		python3 -c "
+import sys; r=sys.argv[1].encode()
+body=bytes.fromhex('0000fde9001e0000')+bytes([1,0,0,len(r)])+r+bytes.fromhex('020000080102030405060708')
+sys.stdout.write((bytes([1,1])+(4+len(body)).to_bytes(2,'big')+body).hex())" "$1"
+	}
+	send 01020004
+	wait_for "$work/fra.err" 'sent NOTIFICATION 5/1' 5 || fail "KEEPALIVE before OPEN"
+	send 02020004
+	wait_for "$work/fra.err" 'sent NOTIFICATION 1/1' 5 || fail "bad version"
+	send 01ff0004
+	wait_for "$work/fra.err" 'sent NOTIFICATION 1/3' 5 || fail "bad type"
+	send "$(open_as lon)"
+	wait_for "$work/fra.err" 'sent NOTIFICATION 2/1' 5 || fail "OPEN region differs from the cert"
+	send "$(open_as ams)01020004" 01070018100000100000000000000000000000000000000000
+	wait_for "$work/fra.err" 'sent NOTIFICATION 3/5' 5 || fail "zero lease id"
+	send "$(open_as ams)01020004" 01070007100000
+	wait_for "$work/fra.err" 'sent NOTIFICATION 3/1' 5 || fail "truncated TLV"
+	kill -0 "$pid_fra" || fail "fra died on malformed input"
+	start ams ams ams --peer fra=127.0.0.1:$pa --hold 30
+	wait_for "$work/fra.out" 'STATE ams .* Established' 10 || fail "no session afterwards"
 	;;
 *)
 	echo "unknown case $case_name" >&2
