@@ -9,8 +9,9 @@
  */
 #include "peering.h"
 
+#include "hex.h"
+
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -110,46 +111,12 @@ bool lease_id_equal(const struct lease_id *a, const struct lease_id *b)
 
 char *lease_id_fmt(const struct lease_id *id, char buf[LEASE_ID_STR])
 {
-	const uint8_t *b = id->b;
-	snprintf(buf, LEASE_ID_STR,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
-	return buf;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_fmt(id->b, sizeof(id->b), buf);
 }
 
 int lease_id_parse(const char *s, struct lease_id *id)
 {
-	size_t len = s ? strlen(s) : 0;
-	bool dashed = len == 36;
-	if (len != 32 && !dashed)
-		return -EINVAL;
-	size_t k = 0;
-	for (size_t i = 0; i < len;) {
-		if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
-			if (s[i] != '-')
-				return -EINVAL;
-			i++;
-			continue;
-		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-		if (hi < 0 || lo < 0 || k >= sizeof(id->b))
-			return -EINVAL;
-		id->b[k++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return k == sizeof(id->b) ? 0 : -EINVAL;
+	return s ? hex_parse(s, id->b, sizeof(id->b)) : -EINVAL;
 }
 
 bool lease_params_equal(const struct peer_msg *a, const struct peer_msg *b)

@@ -210,7 +210,7 @@ enum lease_error {
 struct lease_id {
 	uint8_t b[16];
 };
-#define LEASE_ID_STR 37 /* 8-4-4-4-12 hex + NUL */
+#define LEASE_ID_STR 33 /* 32 hex digits + NUL, as the ledger and tidalctl print them */
 
 struct lease_prefix {
 	uint8_t dir;    /* 0 destination, 1 source */
@@ -337,8 +337,8 @@ unsigned lease_resource_unit(unsigned res);   /* the unit a resource is counted 
 void lease_id_random(struct lease_id *id); /* RFC 4122 version 4 layout */
 bool lease_id_is_zero(const struct lease_id *id);
 bool lease_id_equal(const struct lease_id *a, const struct lease_id *b);
-char *lease_id_fmt(const struct lease_id *id, char buf[LEASE_ID_STR]);
-/* Accepts 8-4-4-4-12 or 32 hex digits. Returns 0 or -EINVAL. */
+char *lease_id_fmt(const struct lease_id *id, char buf[LEASE_ID_STR]); /* common/hex.h */
+/* 32 hex digits, dashes ignored (the UUID form works too). Returns 0 or -EINVAL. */
 int lease_id_parse(const char *s, struct lease_id *id);
 
 /* Valid region id (1..63 of A-Z a-z 0-9 -)? */
