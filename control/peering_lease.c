@@ -21,8 +21,8 @@
 #include "log.h"
 #include "peering_mod.h"
 
-#define RETAIN_SYNC_S 86400 /* terminal leases resynchronised (protocol.md §8) */
-#define OFFER_HOLD_S 30
+#define RETAIN_SYNC_S      86400 /* terminal leases resynchronised (protocol.md §8) */
+#define OFFER_HOLD_S       30
 #define PAST_START_SLACK_S 60
 
 struct out {
@@ -50,12 +50,12 @@ struct lease_svc {
 	struct peer_mgr *mgr;
 	struct out *q;
 	size_t nq, capq;
-	int depth;       /* >0 while one of our operations runs */
+	int depth; /* >0 while one of our operations runs */
 	bool in_batch;
 	bool cap_dirty;
 	struct event *cap_timer;
 	struct event *flush_ev; /* group commit: flush after this loop iteration's reads */
-	struct peer_msg msg; /* scratch for building messages */
+	struct peer_msg msg;    /* scratch for building messages */
 	/* Copies of what the config said, to rebuild sessions on reload. */
 	struct cfg_peering peering;
 	struct peer_cfg {
@@ -63,12 +63,12 @@ struct lease_svc {
 		char link[CFG_NAME_MAX];
 		char host[CFG_HOST_MAX];
 		uint16_t port;
-	} *peers;
+	} * peers;
 	size_t n_peers;
 	struct pool_cfg {
 		char name[CFG_NAME_MAX];
 		uint64_t amount[LEASE_RES_MAX + 1];
-	} *pools;
+	} * pools;
 	size_t n_pools;
 	uint32_t asn;
 };
@@ -98,34 +98,54 @@ static unsigned state_to_wire(enum ledger_state st)
 static uint16_t err_to_wire(enum ledger_err e)
 {
 	switch (e) {
-	case LEDGER_E_NO_CAPACITY: return LEASE_ERR_INSUFFICIENT_CAPACITY;
-	case LEDGER_E_CONFLICT: return LEASE_ERR_ID_CONFLICT;
-	case LEDGER_E_UNKNOWN_RESOURCE: return LEASE_ERR_UNKNOWN_RESOURCE;
-	case LEDGER_E_INVALID: return LEASE_ERR_BAD_PARAMETERS;
-	case LEDGER_E_NOT_FOUND: return LEASE_ERR_UNKNOWN_LEASE;
-	case LEDGER_E_HOLD_TIMEOUT: return LEASE_ERR_HOLD_TIMEOUT;
-	case LEDGER_E_PREEMPTED: return LEASE_ERR_PREEMPTED;
-	case LEDGER_E_ENDED: return LEASE_ERR_END_REACHED;
+	case LEDGER_E_NO_CAPACITY:
+		return LEASE_ERR_INSUFFICIENT_CAPACITY;
+	case LEDGER_E_CONFLICT:
+		return LEASE_ERR_ID_CONFLICT;
+	case LEDGER_E_UNKNOWN_RESOURCE:
+		return LEASE_ERR_UNKNOWN_RESOURCE;
+	case LEDGER_E_INVALID:
+		return LEASE_ERR_BAD_PARAMETERS;
+	case LEDGER_E_NOT_FOUND:
+		return LEASE_ERR_UNKNOWN_LEASE;
+	case LEDGER_E_HOLD_TIMEOUT:
+		return LEASE_ERR_HOLD_TIMEOUT;
+	case LEDGER_E_PREEMPTED:
+		return LEASE_ERR_PREEMPTED;
+	case LEDGER_E_ENDED:
+		return LEASE_ERR_END_REACHED;
 	case LEDGER_E_ILLEGAL:
-	case LEDGER_E_TERMINAL: return LEASE_ERR_WRONG_STATE;
+	case LEDGER_E_TERMINAL:
+		return LEASE_ERR_WRONG_STATE;
 	case LEDGER_E_PROVISION:
-	case LEDGER_E_STORAGE: return LEASE_ERR_INTERNAL;
-	default: return LEASE_ERR_NONE;
+	case LEDGER_E_STORAGE:
+		return LEASE_ERR_INTERNAL;
+	default:
+		return LEASE_ERR_NONE;
 	}
 }
 
 static enum ledger_err err_from_wire(uint16_t e)
 {
 	switch (e) {
-	case LEASE_ERR_INSUFFICIENT_CAPACITY: return LEDGER_E_NO_CAPACITY;
-	case LEASE_ERR_UNKNOWN_RESOURCE: return LEDGER_E_UNKNOWN_RESOURCE;
-	case LEASE_ERR_BAD_PARAMETERS: return LEDGER_E_INVALID;
-	case LEASE_ERR_ID_CONFLICT: return LEDGER_E_CONFLICT;
-	case LEASE_ERR_UNKNOWN_LEASE: return LEDGER_E_NOT_FOUND;
-	case LEASE_ERR_HOLD_TIMEOUT: return LEDGER_E_HOLD_TIMEOUT;
-	case LEASE_ERR_PREEMPTED: return LEDGER_E_PREEMPTED;
-	case LEASE_ERR_END_REACHED: return LEDGER_E_ENDED;
-	default: return LEDGER_E_PEER;
+	case LEASE_ERR_INSUFFICIENT_CAPACITY:
+		return LEDGER_E_NO_CAPACITY;
+	case LEASE_ERR_UNKNOWN_RESOURCE:
+		return LEDGER_E_UNKNOWN_RESOURCE;
+	case LEASE_ERR_BAD_PARAMETERS:
+		return LEDGER_E_INVALID;
+	case LEASE_ERR_ID_CONFLICT:
+		return LEDGER_E_CONFLICT;
+	case LEASE_ERR_UNKNOWN_LEASE:
+		return LEDGER_E_NOT_FOUND;
+	case LEASE_ERR_HOLD_TIMEOUT:
+		return LEDGER_E_HOLD_TIMEOUT;
+	case LEASE_ERR_PREEMPTED:
+		return LEDGER_E_PREEMPTED;
+	case LEASE_ERR_END_REACHED:
+		return LEDGER_E_ENDED;
+	default:
+		return LEDGER_E_PEER;
 	}
 }
 
@@ -162,7 +182,7 @@ static void match_to_msg(const char *match, struct peer_msg *m)
 			if (cfg_parse_dscp(val, &d, NULL) == 0)
 				l->dscp[l->n_dscp++] = d;
 		} else if ((!strcmp(kw, "dst") || !strcmp(kw, "src")) &&
-			   l->n_prefix < LEASE_MATCH_MAX) {
+		           l->n_prefix < LEASE_MATCH_MAX) {
 			struct cfg_prefix cp;
 			if (cfg_parse_prefix(val, &cp, NULL) == 0) {
 				struct lease_prefix *px = &l->prefix[l->n_prefix++];
@@ -187,16 +207,17 @@ static void match_from_msg(const struct peer_msg *m, char *out, size_t len)
 	out[0] = '\0';
 	for (unsigned i = 0; (m->present & PEER_F_MATCH_PREFIX) && i < l->n_prefix; i++) {
 		struct cfg_prefix cp = {.family = l->prefix[i].family == 6 ? AF_INET6 : AF_INET,
-					.len = l->prefix[i].len};
+		                        .len = l->prefix[i].len};
 		memcpy(cp.addr, l->prefix[i].addr, 16);
 		char p[64];
 		k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%s%s %s", k ? ", " : "",
-				      l->prefix[i].dir ? "src" : "dst", cfg_fmt_prefix(&cp, p, sizeof(p)));
+		                      l->prefix[i].dir ? "src" : "dst",
+		                      cfg_fmt_prefix(&cp, p, sizeof(p)));
 	}
 	for (unsigned i = 0; (m->present & PEER_F_MATCH_DSCP) && i < l->n_dscp; i++) {
 		char d[16];
 		k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%sdscp %s", k ? ", " : "",
-				      cfg_fmt_dscp(l->dscp[i], d, sizeof(d)));
+		                      cfg_fmt_dscp(l->dscp[i], d, sizeof(d)));
 	}
 	if (k >= len)
 		out[len - 1] = '\0';
@@ -218,7 +239,7 @@ static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 	l->setup_prio = x->setup_prio;
 	l->hold_prio = x->hold_prio;
 	m->present |= PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
-		      PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY;
+	              PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY;
 	match_to_msg(x->match, m);
 	if (x->app[0]) {
 		snprintf(l->app, sizeof(l->app), "%s", x->app);
@@ -229,7 +250,7 @@ static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 /* ---- the answer queue and group commit ---------------------------------------------- */
 
 static void queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
-		  uint8_t state, uint16_t error)
+                  uint8_t state, uint16_t error)
 {
 	if (s->nq == s->capq) {
 		size_t nc = s->capq ? s->capq * 2 : 64;
@@ -250,7 +271,7 @@ static void queue(struct lease_svc *s, const char *peer, uint8_t type, const uin
 	o->state = state;
 	o->error = error;
 	o->promise = type == PEER_MSG_LEASE_OFFER || type == PEER_MSG_LEASE_ACK ||
-		     type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST;
+	             type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST;
 }
 
 static void send_out(struct lease_svc *s, const struct out *o, bool failed)
@@ -285,8 +306,9 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 			return;
 		int64_t left = x.hold_until - now_s();
 		uint64_t ms = left > 0 ? (uint64_t)left * 1000 : LEASE_HOLD_MS_MIN;
-		m->lease.hold_ms = (uint32_t)(ms < LEASE_HOLD_MS_MIN ? LEASE_HOLD_MS_MIN
-					      : ms > LEASE_HOLD_MS_MAX ? LEASE_HOLD_MS_MAX : ms);
+		m->lease.hold_ms = (uint32_t)(ms < LEASE_HOLD_MS_MIN   ? LEASE_HOLD_MS_MIN
+		                              : ms > LEASE_HOLD_MS_MAX ? LEASE_HOLD_MS_MAX
+		                                                       : ms);
 		m->lease.unit = (uint8_t)lease_resource_unit(kind_to_res(x.kind));
 		m->lease.quantity = x.quantity;
 		m->present |= PEER_F_QUANTITY | PEER_F_HOLD_TIME;
@@ -337,7 +359,7 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 	if (peer_send(p, m) == -EINVAL) {
 		char ids[LEDGER_ID_STR];
 		log_err("peering: %s: could not encode %s for lease %s", o->peer,
-			peer_msg_type_name(type), ledger_id_fmt(o->id, ids));
+		        peer_msg_type_name(type), ledger_id_fmt(o->id, ids));
 	}
 }
 
@@ -358,7 +380,8 @@ static void flush(struct lease_svc *s)
 		s->depth++; /* changes reported by the commit queue more answers */
 		if (ledger_batch_commit(s->p.ledger) != 0) {
 			failed = true;
-			log_err("peering: ledger commit failed: answering 'internal' to this batch");
+			log_err("peering: ledger commit failed: answering 'internal' to this "
+			        "batch");
 		}
 		s->depth--;
 	}
@@ -416,7 +439,7 @@ void lease_svc_on_change(struct lease_svc *s, const struct ledger_change *c)
 		if (x->state == LEDGER_REVOKED && x->reason != LEDGER_E_PEER)
 			queue(s, x->requester, PEER_MSG_LEASE_REVOKE, x->id, 0,
 			      x->reason == LEDGER_OK ? LEASE_ERR_ADMINISTRATIVE
-						     : err_to_wire(x->reason));
+			                             : err_to_wire(x->reason));
 		else if (x->state == LEDGER_EXPIRED && c->from == LEDGER_HELD)
 			queue(s, x->requester, PEER_MSG_LEASE_STATUS, x->id, LEASE_EXPIRED,
 			      LEASE_ERR_HOLD_TIMEOUT);
@@ -441,7 +464,7 @@ static const struct peer_cfg *peer_cfg(const struct lease_svc *s, const char *na
 
 /* The local resource a peer's request books, or false. */
 static bool local_resource(const struct lease_svc *s, const char *peer, unsigned res,
-			   const char *pool, char *out, size_t len)
+                           const char *pool, char *out, size_t len)
 {
 	if (res == LEASE_RES_BANDWIDTH) {
 		const struct peer_cfg *pc = peer_cfg(s, peer);
@@ -460,8 +483,8 @@ static bool local_resource(const struct lease_svc *s, const char *peer, unsigned
 	return false;
 }
 
-static void reply_status(struct lease_svc *s, const char *peer, const uint8_t *id,
-			 unsigned state, unsigned error)
+static void reply_status(struct lease_svc *s, const char *peer, const uint8_t *id, unsigned state,
+                         unsigned error)
 {
 	queue(s, peer, PEER_MSG_LEASE_STATUS, id, (uint8_t)state, (uint16_t)error);
 }
@@ -495,7 +518,7 @@ static void on_request(struct lease_svc *s, const char *peer, const struct peer_
 	snprintf(q.requester, sizeof(q.requester), "%s", l->requester);
 	snprintf(q.provider, sizeof(q.provider), "%s", l->provider);
 	if (!local_resource(s, peer, l->resource, l->resource_name, q.resource,
-			    sizeof(q.resource))) {
+	                    sizeof(q.resource))) {
 		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_RESOURCE);
 		return;
 	}
@@ -523,11 +546,11 @@ static void on_request(struct lease_svc *s, const char *peer, const struct peer_
 		answer_record(s, peer, &x);
 	else
 		reply_status(s, peer, id, LEASE_FAILED,
-			     err_to_wire(why != LEDGER_OK ? why : LEDGER_E_STORAGE));
+		             err_to_wire(why != LEDGER_OK ? why : LEDGER_E_STORAGE));
 }
 
 static bool get_role(struct lease_svc *s, const char *peer, const uint8_t *id, bool provider,
-		     struct ledger_lease *x)
+                     struct ledger_lease *x)
 {
 	if (ledger_get(s->p.ledger, id, x) != 0) {
 		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_LEASE);
@@ -585,20 +608,21 @@ static void on_release(struct lease_svc *s, const char *peer, const uint8_t *id)
 /* Move a requester-side lease forward to `target` (held, committing or reserved) with the
  * ledger's events, sending COMMIT when it passes committing. */
 static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *x,
-		    enum ledger_state target)
+                    enum ledger_state target)
 {
 	int64_t now = now_s();
 	while (ledger_state_live(x->state) && x->state < target) {
 		enum ledger_event ev = x->state == LEDGER_CHECKING ? LEDGER_EV_ADMIT
-				       : x->state == LEDGER_HELD   ? LEDGER_EV_COMMIT
-								   : LEDGER_EV_CONFIRM;
+		                       : x->state == LEDGER_HELD   ? LEDGER_EV_COMMIT
+		                                                   : LEDGER_EV_CONFIRM;
 		if (x->state >= LEDGER_RESERVED)
 			break;
 		enum ledger_err why;
 		if (ledger_event(s->p.ledger, x->id, ev, now, LEDGER_OK, x, &why) != 0) {
 			char ids[LEDGER_ID_STR];
 			log_warn("peering: lease %s: %s refused by the ledger (%s)",
-				 ledger_id_fmt(x->id, ids), ledger_event_name(ev), ledger_err_name(why));
+			         ledger_id_fmt(x->id, ids), ledger_event_name(ev),
+			         ledger_err_name(why));
 			return;
 		}
 		if (ev == LEDGER_EV_COMMIT && target == LEDGER_COMMITTING)
@@ -608,7 +632,7 @@ static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *
 
 /* Adopt a terminal state the peer reported. */
 static void adopt_terminal(struct lease_svc *s, struct ledger_lease *x, unsigned state,
-			   unsigned error)
+                           unsigned error)
 {
 	int64_t now = now_s();
 	enum ledger_err reason = err_from_wire((uint16_t)error), why;
@@ -620,19 +644,18 @@ static void adopt_terminal(struct lease_svc *s, struct ledger_lease *x, unsigned
 		return;
 	case LEASE_REVOKED:
 		ledger_revoke(l, id, now, reason == LEDGER_E_PREEMPTED ? reason : LEDGER_E_PEER, x,
-			      &why);
+		              &why);
 		return;
 	case LEASE_EXPIRED:
-		if (ledger_event(l, id, LEDGER_EV_HOLD_TIMEOUT, now, LEDGER_E_HOLD_TIMEOUT, x, &why) ==
-			    0 ||
+		if (ledger_event(l, id, LEDGER_EV_HOLD_TIMEOUT, now, LEDGER_E_HOLD_TIMEOUT, x,
+		                 &why) == 0 ||
 		    ledger_event(l, id, LEDGER_EV_END, now, LEDGER_E_ENDED, x, &why) == 0)
 			return;
 		ledger_event(l, id, LEDGER_EV_FAIL, now, reason, x, &why);
 		return;
 	default:
-		ledger_event(l, id,
-			     x->state == LEDGER_CHECKING ? LEDGER_EV_REJECT : LEDGER_EV_FAIL, now,
-			     reason, x, &why);
+		ledger_event(l, id, x->state == LEDGER_CHECKING ? LEDGER_EV_REJECT : LEDGER_EV_FAIL,
+		             now, reason, x, &why);
 		return;
 	}
 }
@@ -682,7 +705,7 @@ static void on_status(struct lease_svc *s, const char *peer, const struct peer_m
 	bool known = ledger_get(s->p.ledger, l->id.b, &x) == 0;
 	if (known) {
 		bool mine = (!strcmp(x.provider, s->region) && !strcmp(x.requester, peer)) ||
-			    (!strcmp(x.requester, s->region) && !strcmp(x.provider, peer));
+		            (!strcmp(x.requester, s->region) && !strcmp(x.provider, peer));
 		if (!mine)
 			return; /* not a lease between us and this peer: ignore */
 	}
@@ -698,7 +721,7 @@ static void on_status(struct lease_svc *s, const char *peer, const struct peer_m
 			adopt_terminal(s, &x, l->state, l->error);
 		else
 			advance(s, peer, &x,
-				l->state == LEASE_HELD ? LEDGER_COMMITTING : LEDGER_RESERVED);
+			        l->state == LEASE_HELD ? LEDGER_COMMITTING : LEDGER_RESERVED);
 		break;
 	case LEASE_ACT_REPLY_OWN:
 		reply_status(s, peer, l->id.b, my_state, err_to_wire(x.reason));
@@ -767,7 +790,8 @@ static void send_capacity(struct lease_svc *s, struct peer *p)
 			snprintf(e->name, sizeof(e->name), "%s", pool);
 			e->n_steps = 1;
 			e->steps[0].time_s = now;
-			e->steps[0].amount = info.capacity > info.peak ? info.capacity - info.peak : 0;
+			e->steps[0].amount =
+			        info.capacity > info.peak ? info.capacity - info.peak : 0;
 			if (m->cap.n == PEER_CAP_ENTRIES_MAX)
 				break;
 		}
@@ -811,17 +835,31 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *m)
 	const char *peer = peer_name(p);
 	op_begin(s);
 	switch (m->type) {
-	case PEER_MSG_CAPACITY: on_capacity(s, p, m); break;
-	case PEER_MSG_LEASE_REQUEST: on_request(s, peer, m); break;
-	case PEER_MSG_LEASE_OFFER: on_offer(s, peer, m->lease.id.b); break;
-	case PEER_MSG_LEASE_COMMIT: on_commit(s, peer, m->lease.id.b); break;
-	case PEER_MSG_LEASE_ACK: on_ack(s, peer, m); break;
-	case PEER_MSG_LEASE_RELEASE: on_release(s, peer, m->lease.id.b); break;
-	case PEER_MSG_LEASE_REVOKE: on_revoke(s, peer, m); break;
+	case PEER_MSG_CAPACITY:
+		on_capacity(s, p, m);
+		break;
+	case PEER_MSG_LEASE_REQUEST:
+		on_request(s, peer, m);
+		break;
+	case PEER_MSG_LEASE_OFFER:
+		on_offer(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_COMMIT:
+		on_commit(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_ACK:
+		on_ack(s, peer, m);
+		break;
+	case PEER_MSG_LEASE_RELEASE:
+		on_release(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_REVOKE:
+		on_revoke(s, peer, m);
+		break;
 	case PEER_MSG_LEASE_STATUS:
 		if ((m->present & PEER_F_SYNC) && (m->lease.sync & LEASE_SYNC_END)) {
-			struct sync_ctx c = {.s = s, .peer = peer, .after_peer_sync = true,
-					     .now = now_s()};
+			struct sync_ctx c = {
+			        .s = s, .peer = peer, .after_peer_sync = true, .now = now_s()};
 			struct peer_ctx *ctx = peer_get_user(p);
 			if (ctx)
 				ctx->synced = true;
@@ -924,20 +962,20 @@ static int start_sessions(struct lease_svc *s)
 			if (s->pools[i].amount[r])
 				resources |= 1u << r;
 	struct peer_mgr_params mp = {
-		.base = s->p.base,
-		.region = s->region,
-		.asn = s->asn,
-		.listen_host = pg->listen.host,
-		.listen_port = pg->listen.port,
-		.certificate = pg->certificate,
-		.private_key = pg->private_key,
-		.ca = pg->ca,
-		.hold_time_s = (uint16_t)(pg->hold_time_ms / 1000),
-		.resources = resources,
-		.on_state = on_state,
-		.on_msg = on_msg,
-		.on_burst_end = on_burst_end,
-		.cb_arg = s,
+	        .base = s->p.base,
+	        .region = s->region,
+	        .asn = s->asn,
+	        .listen_host = pg->listen.host,
+	        .listen_port = pg->listen.port,
+	        .certificate = pg->certificate,
+	        .private_key = pg->private_key,
+	        .ca = pg->ca,
+	        .hold_time_s = (uint16_t)(pg->hold_time_ms / 1000),
+	        .resources = resources,
+	        .on_state = on_state,
+	        .on_msg = on_msg,
+	        .on_burst_end = on_burst_end,
+	        .cb_arg = s,
 	};
 	s->mgr = peer_mgr_new(&mp);
 	if (!s->mgr)
@@ -1004,9 +1042,9 @@ int lease_svc_reload(struct lease_svc *s, const struct tidal_cfg *cfg)
 	struct cfg_peering old = s->peering;
 	copy_cfg(s, cfg);
 	const struct cfg_peering *n = &s->peering;
-	if (memcmp(&old.listen, &n->listen, sizeof(old.listen)) || strcmp(old.certificate, n->certificate) ||
-	    strcmp(old.private_key, n->private_key) || strcmp(old.ca, n->ca) ||
-	    old.hold_time_ms != n->hold_time_ms) {
+	if (memcmp(&old.listen, &n->listen, sizeof(old.listen)) ||
+	    strcmp(old.certificate, n->certificate) || strcmp(old.private_key, n->private_key) ||
+	    strcmp(old.ca, n->ca) || old.hold_time_ms != n->hold_time_ms) {
 		log_info("peering: [peering] changed: restarting the sessions");
 		stop_sessions(s);
 		return start_sessions(s);
@@ -1033,7 +1071,7 @@ struct peer_mgr *lease_svc_sessions(struct lease_svc *s)
 /* ---- local operations ---------------------------------------------------------------- */
 
 int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
-		      struct ledger_lease *out, char *why, size_t why_len)
+                      struct ledger_lease *out, char *why, size_t why_len)
 {
 	const struct peer_cfg *pc = r->peer ? peer_cfg(s, r->peer) : NULL;
 	if (!pc) {
@@ -1051,10 +1089,10 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 	snprintf(q.provider, sizeof(q.provider), "%s", pc->name);
 	if (r->resource == LEASE_RES_BANDWIDTH || !r->pool || !r->pool[0])
 		snprintf(q.resource, sizeof(q.resource), "%s:%s", pc->name,
-			 ledger_kind_name(res_to_kind(r->resource)));
+		         ledger_kind_name(res_to_kind(r->resource)));
 	else
 		snprintf(q.resource, sizeof(q.resource), "%s:pool.%s.%s", pc->name, r->pool,
-			 ledger_kind_name(res_to_kind(r->resource)));
+		         ledger_kind_name(res_to_kind(r->resource)));
 	q.kind = res_to_kind(r->resource);
 	q.quantity = r->quantity;
 	q.start = r->start_s;
@@ -1089,7 +1127,7 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 }
 
 int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
-		      struct ledger_lease *out, char *why, size_t why_len)
+                      struct ledger_lease *out, char *why, size_t why_len)
 {
 	struct ledger_lease x;
 	if (ledger_get(s->p.ledger, id, &x) != 0) {

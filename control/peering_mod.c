@@ -50,11 +50,11 @@ static int try_start(struct peering_mod *m)
 	struct tidald *d = m->d;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	struct lease_svc_params p = {
-		.base = tidald_base(d),
-		.ledger = ledger_mod_get(d),
-		.cfg = cfg,
-		.on_peer = on_peer,
-		.arg = m,
+	        .base = tidald_base(d),
+	        .ledger = ledger_mod_get(d),
+	        .cfg = cfg,
+	        .on_peer = on_peer,
+	        .arg = m,
 	};
 	m->svc = lease_svc_new(&p);
 	if (m->svc) {
@@ -62,8 +62,9 @@ static int try_start(struct peering_mod *m)
 		return 0;
 	}
 	snprintf(m->error, sizeof(m->error),
-		 "peering not running: certificate, key, CA or listen address in [peering] "
-		 "refused (see the log); fix %s and reload", cfg->path);
+	         "peering not running: certificate, key, CA or listen address in [peering] "
+	         "refused (see the log); fix %s and reload",
+	         cfg->path);
 	log_err("%s", m->error);
 	return -EINVAL;
 }
@@ -73,10 +74,14 @@ static int try_start(struct peering_mod *m)
 static char *fmt_qty(enum ledger_kind k, uint64_t q, char *buf, size_t len)
 {
 	switch (k) {
-	case LEDGER_KIND_BANDWIDTH: return cfg_fmt_bps(q, buf, len);
+	case LEDGER_KIND_BANDWIDTH:
+		return cfg_fmt_bps(q, buf, len);
 	case LEDGER_KIND_MEMORY:
-	case LEDGER_KIND_STORAGE: return cfg_fmt_bytes(q, buf, len);
-	default: snprintf(buf, len, "%" PRIu64, q); return buf;
+	case LEDGER_KIND_STORAGE:
+		return cfg_fmt_bytes(q, buf, len);
+	default:
+		snprintf(buf, len, "%" PRIu64, q);
+		return buf;
 	}
 }
 
@@ -94,31 +99,31 @@ static json_t *lease_json(const struct ledger_lease *x, const char *region)
 	const char *role = req && prov ? "local" : req ? "requester" : "provider";
 	const char *peer = req && prov ? NULL : req ? x->provider : x->requester;
 	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s,s:s?,s:I,"
-			 "s:I,s:s?,s:s?}",
-			 "id", ledger_id_fmt(x->id, id), "role", role, "peer", peer, "requester",
-			 x->requester, "provider", x->provider, "resource", x->resource, "kind",
-			 ledger_kind_name(x->kind), "quantity", (json_int_t)x->quantity,
-			 "quantity_text", fmt_qty(x->kind, x->quantity, q, sizeof(q)), "start",
-			 cfg_fmt_time(x->start, st, sizeof(st)), "start_s", (json_int_t)x->start,
-			 "end", cfg_fmt_time(x->end, en, sizeof(en)), "end_s", (json_int_t)x->end,
-			 "state", ledger_state_name(x->state), "reason",
-			 x->reason ? ledger_err_name(x->reason) : NULL, "setup_priority",
-			 (json_int_t)x->setup_prio, "hold_priority", (json_int_t)x->hold_prio, "app",
-			 x->app[0] ? x->app : NULL, "match", x->match[0] ? x->match : NULL);
+	                 "s:I,s:s?,s:s?}",
+	                 "id", ledger_id_fmt(x->id, id), "role", role, "peer", peer, "requester",
+	                 x->requester, "provider", x->provider, "resource", x->resource, "kind",
+	                 ledger_kind_name(x->kind), "quantity", (json_int_t)x->quantity,
+	                 "quantity_text", fmt_qty(x->kind, x->quantity, q, sizeof(q)), "start",
+	                 cfg_fmt_time(x->start, st, sizeof(st)), "start_s", (json_int_t)x->start,
+	                 "end", cfg_fmt_time(x->end, en, sizeof(en)), "end_s", (json_int_t)x->end,
+	                 "state", ledger_state_name(x->state), "reason",
+	                 x->reason ? ledger_err_name(x->reason) : NULL, "setup_priority",
+	                 (json_int_t)x->setup_prio, "hold_priority", (json_int_t)x->hold_prio,
+	                 "app", x->app[0] ? x->app : NULL, "match", x->match[0] ? x->match : NULL);
 }
 
 /* ---- show peers ---------------------------------------------------------------------- */
 
 static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct ctl_request *req,
-				      struct ctl_reply *rep)
+                                      struct ctl_reply *rep)
 {
 	struct peering_mod *m = arg;
 	(void)req;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
 	struct peer_mgr *mgr = m->svc ? lease_svc_sessions(m->svc) : NULL;
-	static const char *const cols[] = {"peer",	 "address",	 "link",
-					   "state",	 "uptime",	 "hold time",
-					   "messages in", "messages out", "last error"};
+	static const char *const cols[] = {"peer",        "address",      "link",
+	                                   "state",       "uptime",       "hold time",
+	                                   "messages in", "messages out", "last error"};
 	rep->table = ctl_table_new(cols, ARRAY_SIZE(cols));
 	rep->data = json_array();
 	int64_t now = tidald_now();
@@ -126,15 +131,17 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 		const struct cfg_peer *pc = &cfg->peers[i];
 		char addr[CFG_HOST_MAX + 16];
 		cfg_fmt_hostport(&pc->address, addr, sizeof(addr));
-		const char *row[] = {pc->name, addr, pc->link[0] ? pc->link : "-", "Idle", "-",
-				     "-", "0", "0", m->error};
+		const char *row[] = {pc->name, addr, pc->link[0] ? pc->link : "-",
+		                     "Idle",   "-",  "-",
+		                     "0",      "0",  m->error};
 		ctl_table_add(rep->table, row, ARRAY_SIZE(row));
-		json_array_append_new(
-			rep->data, json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:s}", "peer",
-					     pc->name, "address", addr, "link", pc->link, "state",
-					     "Idle", "up", 0, "uptime_s", (json_int_t)0, "hold_time_s",
-					     (json_int_t)0, "messages_in", (json_int_t)0,
-					     "messages_out", (json_int_t)0, "last_error", m->error));
+		json_array_append_new(rep->data,
+		                      json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:s}", "peer",
+		                                pc->name, "address", addr, "link", pc->link,
+		                                "state", "Idle", "up", 0, "uptime_s", (json_int_t)0,
+		                                "hold_time_s", (json_int_t)0, "messages_in",
+		                                (json_int_t)0, "messages_out", (json_int_t)0,
+		                                "last_error", m->error));
 	}
 	for (size_t i = 0; mgr && i < peer_mgr_count(mgr); i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
@@ -155,26 +162,27 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 			nin += st.msgs_in[t];
 			nout += st.msgs_out[t];
 			json_object_set_new(types, peer_msg_type_label(t),
-					    json_pack("{s:I,s:I}", "in", (json_int_t)st.msgs_in[t],
-						      "out", (json_int_t)st.msgs_out[t]));
+			                    json_pack("{s:I,s:I}", "in", (json_int_t)st.msgs_in[t],
+			                              "out", (json_int_t)st.msgs_out[t]));
 		}
 		snprintf(in, sizeof(in), "%" PRIu64, nin);
 		snprintf(out, sizeof(out), "%" PRIu64, nout);
 		const char *link = pc && pc->link[0] ? pc->link : "-";
-		const char *row[] = {peer_name(p), addr, link, peer_state_name(peer_get_state(p)),
-				     up, hold, in, out, st.last_error[0] ? st.last_error : "-"};
+		const char *row[] = {
+		        peer_name(p), addr, link, peer_state_name(peer_get_state(p)),    up,
+		        hold,         in,   out,  st.last_error[0] ? st.last_error : "-"};
 		ctl_table_add(rep->table, row, ARRAY_SIZE(row));
 		json_array_append_new(
-			rep->data,
-			json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}", "peer",
-				  peer_name(p), "address", addr, "link", link, "state",
-				  peer_state_name(peer_get_state(p)), "up", est, "uptime_s",
-				  (json_int_t)(est ? now - st.established_at_s : 0), "hold_time_s",
-				  (json_int_t)(est ? st.hold_time_s : 0), "messages_in",
-				  (json_int_t)nin, "messages_out", (json_int_t)nout, "sessions",
-				  (json_int_t)st.established_count, "peer_instance",
-				  (json_int_t)(st.peer_instance & INT64_MAX), "last_error",
-				  st.last_error[0] ? st.last_error : NULL, "messages", types));
+		        rep->data,
+		        json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:s?,s:o}", "peer",
+		                  peer_name(p), "address", addr, "link", link, "state",
+		                  peer_state_name(peer_get_state(p)), "up", est, "uptime_s",
+		                  (json_int_t)(est ? now - st.established_at_s : 0), "hold_time_s",
+		                  (json_int_t)(est ? st.hold_time_s : 0), "messages_in",
+		                  (json_int_t)nin, "messages_out", (json_int_t)nout, "sessions",
+		                  (json_int_t)st.established_count, "peer_instance",
+		                  (json_int_t)(st.peer_instance & INT64_MAX), "last_error",
+		                  st.last_error[0] ? st.last_error : NULL, "messages", types));
 	}
 	return CTL_OK;
 }
@@ -191,40 +199,40 @@ static int list_one(const struct ledger_lease *x, void *arg)
 	struct list_ctx *c = arg;
 	json_t *j = lease_json(x, c->region);
 	const char *row[] = {
-		json_string_value(json_object_get(j, "id")),
-		json_string_value(json_object_get(j, "peer")),
-		json_string_value(json_object_get(j, "role")),
-		x->resource,
-		json_string_value(json_object_get(j, "quantity_text")),
-		json_string_value(json_object_get(j, "start")),
-		json_string_value(json_object_get(j, "end")),
-		ledger_state_name(x->state),
-		x->reason ? ledger_err_name(x->reason) : NULL,
+	        json_string_value(json_object_get(j, "id")),
+	        json_string_value(json_object_get(j, "peer")),
+	        json_string_value(json_object_get(j, "role")),
+	        x->resource,
+	        json_string_value(json_object_get(j, "quantity_text")),
+	        json_string_value(json_object_get(j, "start")),
+	        json_string_value(json_object_get(j, "end")),
+	        ledger_state_name(x->state),
+	        x->reason ? ledger_err_name(x->reason) : NULL,
 	};
 	ctl_table_add(c->table, row, ARRAY_SIZE(row));
 	json_array_append_new(c->data, j);
 	return 0;
 }
 
-static enum ctl_status cmd_show_leases(struct tidald *d, void *arg,
-				       const struct ctl_request *req, struct ctl_reply *rep)
+static enum ctl_status cmd_show_leases(struct tidald *d, void *arg, const struct ctl_request *req,
+                                       struct ctl_reply *rep)
 {
 	(void)arg;
 	struct ledger *l = ledger_mod_get(d);
 	if (!l)
 		return ctl_fail(rep, CTL_INTERNAL, "the ledger is not running");
-	static const char *const cols[] = {"id", "peer", "role", "resource", "quantity",
-					   "start", "end", "state", "reason"};
+	static const char *const cols[] = {"id",    "peer", "role",  "resource", "quantity",
+	                                   "start", "end",  "state", "reason"};
 	struct list_ctx c = {json_array(), ctl_table_new(cols, ARRAY_SIZE(cols)),
-			     tidald_cfg(d)->region.name};
+	                     tidald_cfg(d)->region.name};
 	ledger_foreach(l, ctl_opt(req, "all") != NULL, list_one, &c);
 	rep->data = c.data;
 	rep->table = c.table;
 	return CTL_OK;
 }
 
-static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
-					 const struct ctl_request *req, struct ctl_reply *rep)
+static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const struct ctl_request *req,
+                                         struct ctl_reply *rep)
 {
 	struct peering_mod *m = arg;
 	const struct tidal_cfg *cfg = tidald_cfg(d);
@@ -238,32 +246,40 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 		return ctl_fail(rep, CTL_REFUSED, "%s", m->error);
 	if (!peer || !qty || !dur)
 		return ctl_fail(rep, CTL_USAGE,
-				"lease request needs --peer NAME --quantity Q --duration D "
-				"[--resource bandwidth|vcpu|memory|storage] [--start T] "
-				"[--priority 0..7] [--app APP] [--pool POOL] [--match M]");
+		                "lease request needs --peer NAME --quantity Q --duration D "
+		                "[--resource bandwidth|vcpu|memory|storage] [--start T] "
+		                "[--priority 0..7] [--app APP] [--pool POOL] [--match M]");
 	const struct cfg_peer *pc = cfg_find_peer(cfg, peer);
 	if (!pc)
 		return ctl_fail(rep, CTL_NOT_FOUND, "no [peer.%s] in %s", peer, cfg->path);
 	if (link && strcmp(link, pc->link))
 		return ctl_fail(rep, CTL_USAGE, "--link %s: leases from %s use its link %s", link,
-				peer, pc->link[0] ? pc->link : "(none configured)");
+		                peer, pc->link[0] ? pc->link : "(none configured)");
 	struct lease_svc_request r = {.peer = peer, .resource = LEASE_RES_BANDWIDTH};
 	if (res) {
 		int k = lease_resource_parse(res);
 		if (k < 0)
-			return ctl_fail(rep, CTL_USAGE, "--resource %s: expected bandwidth, vcpu, "
-					"memory or storage", res);
+			return ctl_fail(rep, CTL_USAGE,
+			                "--resource %s: expected bandwidth, vcpu, "
+			                "memory or storage",
+			                res);
 		r.resource = (enum lease_resource)k;
 	}
 	int rc;
 	switch (r.resource) {
-	case LEASE_RES_BANDWIDTH: rc = cfg_parse_bps(qty, &r.quantity, &why); break;
-	case LEASE_RES_VCPU: rc = cfg_parse_uint(qty, 1, UINT32_MAX, &r.quantity, &why); break;
-	default: rc = cfg_parse_bytes(qty, &r.quantity, &why); break;
+	case LEASE_RES_BANDWIDTH:
+		rc = cfg_parse_bps(qty, &r.quantity, &why);
+		break;
+	case LEASE_RES_VCPU:
+		rc = cfg_parse_uint(qty, 1, UINT32_MAX, &r.quantity, &why);
+		break;
+	default:
+		rc = cfg_parse_bytes(qty, &r.quantity, &why);
+		break;
 	}
 	if (rc || !r.quantity)
 		return ctl_fail(rep, CTL_USAGE, "--quantity %s: %s", qty,
-				why ? why : "must be above zero");
+		                why ? why : "must be above zero");
 	int64_t now = tidald_now();
 	r.start_s = now;
 	if (start && cfg_parse_time_rel(start, now, &r.start_s, &why))
@@ -271,7 +287,7 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 	uint64_t ms;
 	if (cfg_parse_duration(dur, &ms, &why) || ms < 1000 || ms / 1000 > UINT32_MAX)
 		return ctl_fail(rep, CTL_USAGE, "--duration %s: %s", dur,
-				why ? why : "must be at least 1s");
+		                why ? why : "must be at least 1s");
 	r.duration_s = (uint32_t)(ms / 1000);
 	unsigned p = LEASE_PRIORITY_DEFAULT;
 	const struct cfg_app *ap = app ? cfg_find_app(cfg, app) : NULL;
@@ -296,20 +312,20 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 		for (size_t i = 0; i < ap->match.n_dst; i++) {
 			char b[64];
 			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-					      "%sdst %s", k ? ", " : "",
-					      cfg_fmt_prefix(&ap->match.dst[i], b, sizeof(b)));
+			                      "%sdst %s", k ? ", " : "",
+			                      cfg_fmt_prefix(&ap->match.dst[i], b, sizeof(b)));
 		}
 		for (size_t i = 0; i < ap->match.n_src; i++) {
 			char b[64];
 			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-					      "%ssrc %s", k ? ", " : "",
-					      cfg_fmt_prefix(&ap->match.src[i], b, sizeof(b)));
+			                      "%ssrc %s", k ? ", " : "",
+			                      cfg_fmt_prefix(&ap->match.src[i], b, sizeof(b)));
 		}
 		for (size_t i = 0; i < ap->match.n_dscp; i++) {
 			char b[16];
 			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-					      "%sdscp %s", k ? ", " : "",
-					      cfg_fmt_dscp(ap->match.dscp[i], b, sizeof(b)));
+			                      "%sdscp %s", k ? ", " : "",
+			                      cfg_fmt_dscp(ap->match.dscp[i], b, sizeof(b)));
 		}
 		if (k >= sizeof(mbuf))
 			return ctl_fail(rep, CTL_USAGE, "the match of [app.%s] is too long", app);
@@ -323,13 +339,13 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg,
 	rep->data = lease_json(&x, cfg->region.name);
 	char id[LEDGER_ID_STR];
 	if (asprintf(&rep->text, "lease %s requested from %s: %s", ledger_id_fmt(x.id, id), peer,
-		     ledger_state_name(x.state)) < 0)
+	             ledger_state_name(x.state)) < 0)
 		rep->text = NULL;
 	return CTL_OK;
 }
 
-static enum ctl_status cmd_lease_release(struct tidald *d, void *arg,
-					 const struct ctl_request *req, struct ctl_reply *rep)
+static enum ctl_status cmd_lease_release(struct tidald *d, void *arg, const struct ctl_request *req,
+                                         struct ctl_reply *rep)
 {
 	struct peering_mod *m = arg;
 	const char *ids = ctl_arg(req, 0);
@@ -342,7 +358,7 @@ static enum ctl_status cmd_lease_release(struct tidald *d, void *arg,
 	if (ledger_id_parse(ids, id) != 0) {
 		if (lease_id_parse(ids, &lid) != 0)
 			return ctl_fail(rep, CTL_USAGE, "'%s' is not a lease id (32 hex digits)",
-					ids);
+			                ids);
 		memcpy(id, lid.b, LEDGER_ID_LEN);
 	}
 	struct ledger_lease x;
@@ -371,7 +387,7 @@ static int peering_start(struct tidald *d, void **state)
 	struct ledger *l = ledger_mod_get(d);
 	if (!l) {
 		log_err("peering: the ledger module is not running; it must start before peering "
-			"(control/modules.c)");
+		        "(control/modules.c)");
 		return -ENOENT;
 	}
 	struct peering_mod *m = calloc(1, sizeof(*m));
@@ -380,11 +396,11 @@ static int peering_start(struct tidald *d, void **state)
 	m->d = d;
 	try_start(m);
 	ctl_register(d, "show peers", cmd_show_peers, m,
-		     "peer, state, uptime, hold time, messages");
+	             "peer, state, uptime, hold time, messages");
 	ctl_register(d, "show leases", cmd_show_leases, m,
-		     "id, peer, resource, quantity, start, end, state [--all]");
+	             "id, peer, resource, quantity, start, end, state [--all]");
 	ctl_register(d, "lease request", cmd_lease_request, m,
-		     "--peer P --quantity Q --duration D [--resource R] [--start T] ...");
+	             "--peer P --quantity Q --duration D [--resource R] [--start T] ...");
 	ctl_register(d, "lease release", cmd_lease_release, m, "LEASE_ID");
 	*state = m;
 	return 0;
@@ -427,29 +443,29 @@ static void peering_metrics(struct tidald *d, void *state, struct metrics_writer
 	struct peer_mgr *mgr = m->svc ? lease_svc_sessions(m->svc) : NULL;
 	size_t n = mgr ? peer_mgr_count(mgr) : 0;
 	metrics_family(w, "tidal_peer_up", METRICS_GAUGE,
-		       "1 when the peering session with the peer region is established");
+	               "1 when the peering session with the peer region is established");
 	for (size_t i = 0; !mgr && i < tidald_cfg(d)->n_peers; i++)
 		metrics_sample(w, 0, "peer", tidald_cfg(d)->peers[i].name, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
 		metrics_sample(w, peer_get_state(p) == PEER_ESTABLISHED ? 1 : 0, "peer",
-			       peer_name(p), NULL);
+		               peer_name(p), NULL);
 	}
 	metrics_family(w, "tidal_peer_messages_total", METRICS_COUNTER,
-		       "peering messages by peer, message type and direction");
+	               "peering messages by peer, message type and direction");
 	for (size_t i = 0; i < n; i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
 		struct peer_stats st;
 		peer_get_stats(p, &st);
 		for (unsigned t = 1; t <= PEER_MSG_TYPE_MAX; t++) {
 			metrics_sample(w, (double)st.msgs_in[t], "peer", peer_name(p), "type",
-				       peer_msg_type_label(t), "dir", "in", NULL);
+			               peer_msg_type_label(t), "dir", "in", NULL);
 			metrics_sample(w, (double)st.msgs_out[t], "peer", peer_name(p), "type",
-				       peer_msg_type_label(t), "dir", "out", NULL);
+			               peer_msg_type_label(t), "dir", "out", NULL);
 		}
 	}
 	metrics_family(w, "tidal_peer_sessions_total", METRICS_COUNTER,
-		       "peering sessions that reached Established, by peer");
+	               "peering sessions that reached Established, by peer");
 	for (size_t i = 0; i < n; i++) {
 		struct peer *p = peer_mgr_at(mgr, i);
 		struct peer_stats st;
@@ -469,18 +485,18 @@ static void peering_status(struct tidald *d, void *state, json_t *status)
 	for (size_t i = 0; i < n; i++)
 		up += peer_get_state(peer_mgr_at(mgr, i)) == PEER_ESTABLISHED;
 	json_object_set_new(status, "peering",
-			    json_pack("{s:b,s:I,s:I,s:I,s:s?}", "running", m->svc != NULL, "peers",
-				      (json_int_t)n, "established", (json_int_t)up, "port",
-				      (json_int_t)(mgr ? peer_mgr_port(mgr) : 0), "error",
-				      m->svc ? NULL : m->error));
+	                    json_pack("{s:b,s:I,s:I,s:I,s:s?}", "running", m->svc != NULL, "peers",
+	                              (json_int_t)n, "established", (json_int_t)up, "port",
+	                              (json_int_t)(mgr ? peer_mgr_port(mgr) : 0), "error",
+	                              m->svc ? NULL : m->error));
 }
 
 const struct tidald_module_ops tidald_peering_module = {
-	.name = "peering",
-	.start = peering_start,
-	.reload = peering_reload,
-	.stop = peering_stop,
-	.metrics = peering_metrics,
-	.status = peering_status,
-	.event = peering_event,
+        .name = "peering",
+        .start = peering_start,
+        .reload = peering_reload,
+        .stop = peering_stop,
+        .metrics = peering_metrics,
+        .status = peering_status,
+        .event = peering_event,
 };

@@ -66,14 +66,14 @@ struct lease_svc_request {
 	int64_t start_s;
 	uint32_t duration_s;
 	uint8_t setup_prio, hold_prio; /* 0..7, setup >= hold */
-	const char *app;   /* may be NULL */
+	const char *app;               /* may be NULL */
 	const char *match; /* config syntax ("dst 198.51.100.0/24, dscp af41"); may be NULL */
 };
 /* Record the lease (checking, durable) and send LEASE_REQUEST when the session is up (or
  * after the next resynchronisation). 0 with *out filled, or a negative errno with why
  * (a message for people) set. */
 int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
-		      struct ledger_lease *out, char *why, size_t why_len);
+                      struct ledger_lease *out, char *why, size_t why_len);
 /* Group several lease_svc_request/release calls into one durable commit (nestable); their
  * messages leave at the outermost lease_svc_end. */
 void lease_svc_begin(struct lease_svc *s);
@@ -81,7 +81,7 @@ void lease_svc_end(struct lease_svc *s);
 /* Give a lease back: as requester, release it (and tell the provider); as provider, revoke
  * it (administrative); a local booking is released. */
 int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
-		      struct ledger_lease *out, char *why, size_t why_len);
+                      struct ledger_lease *out, char *why, size_t why_len);
 
 extern const struct tidald_module_ops tidald_peering_module;
 struct lease_svc *peering_mod_get(struct tidald *d);

@@ -20,33 +20,33 @@
 struct tlv_desc {
 	uint8_t type;
 	uint32_t field;
-	uint8_t max;  /* occurrences allowed per message */
+	uint8_t max;   /* occurrences allowed per message */
 	bool optional; /* sent with the OPTIONAL flag */
 };
 
 static const struct tlv_desc tlvs[] = {
-	{PEER_TLV_REGION, PEER_F_REGION, 1, false},
-	{PEER_TLV_INSTANCE, PEER_F_INSTANCE, 1, false},
-	{PEER_TLV_RESOURCES, PEER_F_RESOURCES, 1, false},
-	{PEER_TLV_GRACEFUL_RESTART, PEER_F_GRACEFUL_RESTART, 1, false},
-	{PEER_TLV_LEASE_ID, PEER_F_LEASE_ID, 1, false},
-	{PEER_TLV_REQUESTER, PEER_F_REQUESTER, 1, false},
-	{PEER_TLV_PROVIDER, PEER_F_PROVIDER, 1, false},
-	{PEER_TLV_RESOURCE, PEER_F_RESOURCE, 1, false},
-	{PEER_TLV_QUANTITY, PEER_F_QUANTITY, 1, false},
-	{PEER_TLV_START, PEER_F_START, 1, false},
-	{PEER_TLV_DURATION, PEER_F_DURATION, 1, false},
-	{PEER_TLV_PRIORITY, PEER_F_PRIORITY, 1, false},
-	{PEER_TLV_MATCH_PREFIX, PEER_F_MATCH_PREFIX, LEASE_MATCH_MAX, false},
-	{PEER_TLV_MATCH_DSCP, PEER_F_MATCH_DSCP, LEASE_MATCH_MAX, false},
-	{PEER_TLV_PATH, PEER_F_PATH, 1, false},
-	{PEER_TLV_HOLD_TIME, PEER_F_HOLD_TIME, 1, false},
-	{PEER_TLV_STATE, PEER_F_STATE, 1, false},
-	{PEER_TLV_ERROR, PEER_F_ERROR, 1, false},
-	{PEER_TLV_APP, PEER_F_APP, 1, true},
-	{PEER_TLV_REASON, PEER_F_REASON, 1, true},
-	{PEER_TLV_SYNC, PEER_F_SYNC, 1, false},
-	{PEER_TLV_CAPACITY_ENTRY, PEER_F_CAPACITY_ENTRY, PEER_CAP_ENTRIES_MAX, false},
+        {PEER_TLV_REGION, PEER_F_REGION, 1, false},
+        {PEER_TLV_INSTANCE, PEER_F_INSTANCE, 1, false},
+        {PEER_TLV_RESOURCES, PEER_F_RESOURCES, 1, false},
+        {PEER_TLV_GRACEFUL_RESTART, PEER_F_GRACEFUL_RESTART, 1, false},
+        {PEER_TLV_LEASE_ID, PEER_F_LEASE_ID, 1, false},
+        {PEER_TLV_REQUESTER, PEER_F_REQUESTER, 1, false},
+        {PEER_TLV_PROVIDER, PEER_F_PROVIDER, 1, false},
+        {PEER_TLV_RESOURCE, PEER_F_RESOURCE, 1, false},
+        {PEER_TLV_QUANTITY, PEER_F_QUANTITY, 1, false},
+        {PEER_TLV_START, PEER_F_START, 1, false},
+        {PEER_TLV_DURATION, PEER_F_DURATION, 1, false},
+        {PEER_TLV_PRIORITY, PEER_F_PRIORITY, 1, false},
+        {PEER_TLV_MATCH_PREFIX, PEER_F_MATCH_PREFIX, LEASE_MATCH_MAX, false},
+        {PEER_TLV_MATCH_DSCP, PEER_F_MATCH_DSCP, LEASE_MATCH_MAX, false},
+        {PEER_TLV_PATH, PEER_F_PATH, 1, false},
+        {PEER_TLV_HOLD_TIME, PEER_F_HOLD_TIME, 1, false},
+        {PEER_TLV_STATE, PEER_F_STATE, 1, false},
+        {PEER_TLV_ERROR, PEER_F_ERROR, 1, false},
+        {PEER_TLV_APP, PEER_F_APP, 1, true},
+        {PEER_TLV_REASON, PEER_F_REASON, 1, true},
+        {PEER_TLV_SYNC, PEER_F_SYNC, 1, false},
+        {PEER_TLV_CAPACITY_ENTRY, PEER_F_CAPACITY_ENTRY, PEER_CAP_ENTRIES_MAX, false},
 };
 #define N_TLVS (sizeof(tlvs) / sizeof(tlvs[0]))
 
@@ -66,8 +66,8 @@ static int tlv_index(uint32_t field)
 	return -1;
 }
 
-#define LEASE_ANY                                                                          \
-	(PEER_F_LEASE_ID | LEASE_F_PARAMS | PEER_F_HOLD_TIME | PEER_F_STATE | PEER_F_ERROR |  \
+#define LEASE_ANY                                                                                  \
+	(PEER_F_LEASE_ID | LEASE_F_PARAMS | PEER_F_HOLD_TIME | PEER_F_STATE | PEER_F_ERROR |       \
 	 PEER_F_APP | PEER_F_REASON | PEER_F_SYNC)
 
 struct msg_desc {
@@ -77,35 +77,35 @@ struct msg_desc {
 };
 
 static const struct msg_desc msgs[PEER_MSG_TYPE_MAX + 1] = {
-	[PEER_MSG_OPEN] = {"OPEN", "open", 12, PEER_MSG_MAX,
-			   PEER_F_REGION | PEER_F_INSTANCE | PEER_F_RESOURCES |
-				   PEER_F_GRACEFUL_RESTART,
-			   PEER_F_REGION | PEER_F_INSTANCE},
-	[PEER_MSG_KEEPALIVE] = {"KEEPALIVE", "keepalive", 4, 4, 0, 0},
-	[PEER_MSG_NOTIFICATION] = {"NOTIFICATION", "notification", 6, 6 + PEER_NOTIF_DATA_MAX, 0,
-				   0},
-	[PEER_MSG_CAPACITY] = {"CAPACITY", "capacity", 4, PEER_MSG_MAX, PEER_F_CAPACITY_ENTRY, 0},
-	[PEER_MSG_LEASE_REQUEST] = {"LEASE_REQUEST", "lease_request", 4, PEER_MSG_MAX,
-				    PEER_F_LEASE_ID | LEASE_F_PARAMS | PEER_F_HOLD_TIME |
-					    PEER_F_APP,
-				    PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER |
-					    PEER_F_RESOURCE | PEER_F_QUANTITY | PEER_F_START |
-					    PEER_F_DURATION},
-	[PEER_MSG_LEASE_OFFER] = {"LEASE_OFFER", "lease_offer", 4, PEER_MSG_MAX,
-				  PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME |
-					  PEER_F_START | PEER_F_DURATION,
-				  PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME},
-	[PEER_MSG_LEASE_COMMIT] = {"LEASE_COMMIT", "lease_commit", 4, PEER_MSG_MAX,
-				   PEER_F_LEASE_ID, PEER_F_LEASE_ID},
-	[PEER_MSG_LEASE_ACK] = {"LEASE_ACK", "lease_ack", 4, PEER_MSG_MAX,
-				PEER_F_LEASE_ID | PEER_F_STATE, PEER_F_LEASE_ID | PEER_F_STATE},
-	[PEER_MSG_LEASE_RELEASE] = {"LEASE_RELEASE", "lease_release", 4, PEER_MSG_MAX,
-				    PEER_F_LEASE_ID | PEER_F_REASON, PEER_F_LEASE_ID},
-	[PEER_MSG_LEASE_REVOKE] = {"LEASE_REVOKE", "lease_revoke", 4, PEER_MSG_MAX,
-				   PEER_F_LEASE_ID | PEER_F_ERROR | PEER_F_REASON,
-				   PEER_F_LEASE_ID | PEER_F_ERROR},
-	[PEER_MSG_LEASE_STATUS] = {"LEASE_STATUS", "lease_status", 4, PEER_MSG_MAX, LEASE_ANY,
-				   0 /* checked by hand: END_OF_SYNC carries no id */},
+        [PEER_MSG_OPEN] = {"OPEN", "open", 12, PEER_MSG_MAX,
+                           PEER_F_REGION | PEER_F_INSTANCE | PEER_F_RESOURCES |
+                                   PEER_F_GRACEFUL_RESTART,
+                           PEER_F_REGION | PEER_F_INSTANCE},
+        [PEER_MSG_KEEPALIVE] = {"KEEPALIVE", "keepalive", 4, 4, 0, 0},
+        [PEER_MSG_NOTIFICATION] = {"NOTIFICATION", "notification", 6, 6 + PEER_NOTIF_DATA_MAX, 0,
+                                   0},
+        [PEER_MSG_CAPACITY] = {"CAPACITY", "capacity", 4, PEER_MSG_MAX, PEER_F_CAPACITY_ENTRY, 0},
+        [PEER_MSG_LEASE_REQUEST] = {"LEASE_REQUEST", "lease_request", 4, PEER_MSG_MAX,
+                                    PEER_F_LEASE_ID | LEASE_F_PARAMS | PEER_F_HOLD_TIME |
+                                            PEER_F_APP,
+                                    PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER |
+                                            PEER_F_RESOURCE | PEER_F_QUANTITY | PEER_F_START |
+                                            PEER_F_DURATION},
+        [PEER_MSG_LEASE_OFFER] = {"LEASE_OFFER", "lease_offer", 4, PEER_MSG_MAX,
+                                  PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME |
+                                          PEER_F_START | PEER_F_DURATION,
+                                  PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME},
+        [PEER_MSG_LEASE_COMMIT] = {"LEASE_COMMIT", "lease_commit", 4, PEER_MSG_MAX, PEER_F_LEASE_ID,
+                                   PEER_F_LEASE_ID},
+        [PEER_MSG_LEASE_ACK] = {"LEASE_ACK", "lease_ack", 4, PEER_MSG_MAX,
+                                PEER_F_LEASE_ID | PEER_F_STATE, PEER_F_LEASE_ID | PEER_F_STATE},
+        [PEER_MSG_LEASE_RELEASE] = {"LEASE_RELEASE", "lease_release", 4, PEER_MSG_MAX,
+                                    PEER_F_LEASE_ID | PEER_F_REASON, PEER_F_LEASE_ID},
+        [PEER_MSG_LEASE_REVOKE] = {"LEASE_REVOKE", "lease_revoke", 4, PEER_MSG_MAX,
+                                   PEER_F_LEASE_ID | PEER_F_ERROR | PEER_F_REASON,
+                                   PEER_F_LEASE_ID | PEER_F_ERROR},
+        [PEER_MSG_LEASE_STATUS] = {"LEASE_STATUS", "lease_status", 4, PEER_MSG_MAX, LEASE_ANY,
+                                   0 /* checked by hand: END_OF_SYNC carries no id */},
 };
 
 static const struct msg_desc *msg_find(unsigned type)
@@ -130,7 +130,7 @@ const char *peer_msg_type_label(unsigned type)
 /* ---- errors -------------------------------------------------------------------------- */
 
 static int fail(struct peer_err *e, uint8_t code, uint8_t sub, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static int fail(struct peer_err *e, uint8_t code, uint8_t sub, const char *fmt, ...)
 {
@@ -157,52 +157,67 @@ static void err_data(struct peer_err *e, const uint8_t *d, size_t n)
 
 /* Message Error data: message type, TLV type, TLV offset. */
 static int tlv_fail(struct peer_err *e, uint8_t sub, uint8_t mtype, uint8_t ttype, size_t off,
-		    const char *why)
+                    const char *why)
 {
 	uint8_t d[4] = {mtype, ttype, (uint8_t)(off >> 8), (uint8_t)off};
 	err_data(e, d, sizeof(d));
 	char buf[64];
 	return fail(e, PEER_ERR_MESSAGE, sub, "%s: TLV 0x%02x at offset %zu: %s",
-		    peer_msg_type_name(mtype), ttype, off,
-		    why ? why : peer_notif_describe(PEER_ERR_MESSAGE, sub, buf, sizeof(buf)));
+	            peer_msg_type_name(mtype), ttype, off,
+	            why ? why : peer_notif_describe(PEER_ERR_MESSAGE, sub, buf, sizeof(buf)));
 }
 
 const char *peer_notif_describe(uint8_t code, uint8_t subcode, char *buf, size_t len)
 {
-	static const char *const codes[] = {NULL, "Message Header Error", "OPEN Message Error",
-					    "Message Error", "Hold Timer Expired",
-					    "Finite State Machine Error", "Cease"};
+	static const char *const codes[] = {NULL,
+	                                    "Message Header Error",
+	                                    "OPEN Message Error",
+	                                    "Message Error",
+	                                    "Hold Timer Expired",
+	                                    "Finite State Machine Error",
+	                                    "Cease"};
 	static const char *const hdr[] = {NULL, "Unsupported Version", "Bad Message Length",
-					  "Bad Message Type"};
+	                                  "Bad Message Type"};
 	static const char *const open[] = {NULL, "Bad Region Id", "Unacceptable Hold Time",
-					   "Bad ASN"};
+	                                   "Bad ASN"};
 	static const char *const msg[] = {NULL,
-					  "Malformed TLV",
-					  "Missing Mandatory TLV",
-					  "Unrecognized Mandatory TLV",
-					  "Duplicate TLV",
-					  "Invalid TLV Value",
-					  "Too Many TLVs",
-					  "Malformed Fixed Part"};
+	                                  "Malformed TLV",
+	                                  "Missing Mandatory TLV",
+	                                  "Unrecognized Mandatory TLV",
+	                                  "Duplicate TLV",
+	                                  "Invalid TLV Value",
+	                                  "Too Many TLVs",
+	                                  "Malformed Fixed Part"};
 	static const char *const fsm[] = {NULL, "Unexpected message in OpenSent",
-					  "Unexpected message in OpenConfirm",
-					  "Unexpected message in Established"};
+	                                  "Unexpected message in OpenConfirm",
+	                                  "Unexpected message in Established"};
 	static const char *const cease[] = {NULL,
-					    "Administrative Shutdown",
-					    "Peer De-configured",
-					    "Administrative Reset",
-					    "Connection Collision Resolution",
-					    "Out of Resources",
-					    "Peer Restarted"};
+	                                    "Administrative Shutdown",
+	                                    "Peer De-configured",
+	                                    "Administrative Reset",
+	                                    "Connection Collision Resolution",
+	                                    "Out of Resources",
+	                                    "Peer Restarted"};
 	const char *const *subs = NULL;
 	size_t nsubs = 0;
 	switch (code) {
-	case PEER_ERR_HEADER: subs = hdr, nsubs = 4; break;
-	case PEER_ERR_OPEN: subs = open, nsubs = 4; break;
-	case PEER_ERR_MESSAGE: subs = msg, nsubs = 8; break;
-	case PEER_ERR_FSM: subs = fsm, nsubs = 4; break;
-	case PEER_ERR_CEASE: subs = cease, nsubs = 7; break;
-	default: break;
+	case PEER_ERR_HEADER:
+		subs = hdr, nsubs = 4;
+		break;
+	case PEER_ERR_OPEN:
+		subs = open, nsubs = 4;
+		break;
+	case PEER_ERR_MESSAGE:
+		subs = msg, nsubs = 8;
+		break;
+	case PEER_ERR_FSM:
+		subs = fsm, nsubs = 4;
+		break;
+	case PEER_ERR_CEASE:
+		subs = cease, nsubs = 7;
+		break;
+	default:
+		break;
 	}
 	const char *c = code >= 1 && code <= 6 ? codes[code] : NULL;
 	const char *s = subcode < nsubs ? subs[subcode] : NULL;
@@ -263,11 +278,15 @@ bool peer_region_valid(const char *s)
 unsigned lease_resource_unit(unsigned res)
 {
 	switch (res) {
-	case LEASE_RES_BANDWIDTH: return LEASE_UNIT_BPS;
-	case LEASE_RES_VCPU: return LEASE_UNIT_COUNT;
+	case LEASE_RES_BANDWIDTH:
+		return LEASE_UNIT_BPS;
+	case LEASE_RES_VCPU:
+		return LEASE_UNIT_COUNT;
 	case LEASE_RES_MEMORY:
-	case LEASE_RES_STORAGE: return LEASE_UNIT_BYTES;
-	default: return 0;
+	case LEASE_RES_STORAGE:
+		return LEASE_UNIT_BYTES;
+	default:
+		return 0;
 	}
 }
 
@@ -293,21 +312,21 @@ int peer_frame_check(const uint8_t *buf, size_t len, size_t *msg_len, struct pee
 		uint8_t d = PEER_PROTO_VERSION;
 		err_data(err, &d, 1);
 		return fail(err, PEER_ERR_HEADER, PEER_SUB_HDR_VERSION,
-			    "unsupported protocol version %u (this side speaks %u)", version,
-			    PEER_PROTO_VERSION);
+		            "unsupported protocol version %u (this side speaks %u)", version,
+		            PEER_PROTO_VERSION);
 	}
 	if (!msg_find(type)) {
 		err_data(err, &type, 1);
 		return fail(err, PEER_ERR_HEADER, PEER_SUB_HDR_TYPE, "unknown message type %u",
-			    type);
+		            type);
 	}
 	const struct msg_desc *d = msg_find(type);
 	if (mlen < d->min_len || mlen > d->max_len) {
 		uint8_t b[2] = {(uint8_t)(mlen >> 8), (uint8_t)mlen};
 		err_data(err, b, 2);
 		return fail(err, PEER_ERR_HEADER, PEER_SUB_HDR_LENGTH,
-			    "%s with length %u (allowed %u..%u)", d->name, mlen, d->min_len,
-			    d->max_len);
+		            "%s with length %u (allowed %u..%u)", d->name, mlen, d->min_len,
+		            d->max_len);
 	}
 	*msg_len = mlen;
 	return 1;
@@ -318,7 +337,7 @@ int peer_frame_check(const uint8_t *buf, size_t len, size_t *msg_len, struct pee
 /* Parse one TLV value (sub holds exactly the value). Returns NULL when fine, or a reason
  * for Invalid TLV Value. `count` is how many of this TLV were seen before. */
 static const char *parse_value(struct peer_msg *m, uint8_t type, struct tb_reader *v,
-			       unsigned count)
+                               unsigned count)
 {
 	struct lease_msg *l = &m->lease;
 	size_t n = tb_reader_left(v);
@@ -441,8 +460,8 @@ static const char *parse_value(struct peer_msg *m, uint8_t type, struct tb_reade
 			return "HOLD_TIME is 4 bytes";
 		l->hold_ms = tb_get_u32(v);
 		return l->hold_ms >= LEASE_HOLD_MS_MIN && l->hold_ms <= LEASE_HOLD_MS_MAX
-			       ? NULL
-			       : "HOLD_TIME must be 1000..3600000 ms";
+		               ? NULL
+		               : "HOLD_TIME must be 1000..3600000 ms";
 	case PEER_TLV_STATE:
 		if (n != 1)
 			return "STATE is 1 byte";
@@ -506,8 +525,8 @@ static const char *parse_value(struct peer_msg *m, uint8_t type, struct tb_reade
 
 /* ---- decoder ------------------------------------------------------------------------- */
 
-static int decode_tlvs(struct tb_reader *r, struct peer_msg *m,
-		       const struct msg_desc *d, struct peer_err *err)
+static int decode_tlvs(struct tb_reader *r, struct peer_msg *m, const struct msg_desc *d,
+                       struct peer_err *err)
 {
 	uint8_t counts[N_TLVS] = {0};
 	size_t qty_off = 0;
@@ -519,10 +538,10 @@ static int decode_tlvs(struct tb_reader *r, struct peer_msg *m,
 		uint16_t vlen = tb_get_u16(r);
 		if (!tb_reader_ok(r))
 			return tlv_fail(err, PEER_SUB_MSG_MALFORMED_TLV, m->type, type, off,
-					"TLV header truncated");
+			                "TLV header truncated");
 		if (vlen > tb_reader_left(r))
 			return tlv_fail(err, PEER_SUB_MSG_MALFORMED_TLV, m->type, type, off,
-					"TLV value runs past the end of the message");
+			                "TLV value runs past the end of the message");
 		struct tb_reader v;
 		tb_get_sub(r, vlen, &v);
 		const struct tlv_desc *td = tlv_find(type);
@@ -530,14 +549,14 @@ static int decode_tlvs(struct tb_reader *r, struct peer_msg *m,
 			if (flags & PEER_TLV_F_OPTIONAL)
 				continue;
 			return tlv_fail(err, PEER_SUB_MSG_UNRECOGNIZED_TLV, m->type, type, off,
-					NULL);
+			                NULL);
 		}
 		unsigned idx = (unsigned)(td - tlvs);
 		if (counts[idx] >= td->max)
 			return tlv_fail(err,
-					td->max == 1 ? PEER_SUB_MSG_DUPLICATE_TLV
-						     : PEER_SUB_MSG_TOO_MANY,
-					m->type, type, off, NULL);
+			                td->max == 1 ? PEER_SUB_MSG_DUPLICATE_TLV
+			                             : PEER_SUB_MSG_TOO_MANY,
+			                m->type, type, off, NULL);
 		const char *why = parse_value(m, type, &v, counts[idx]);
 		if (!why && !tb_reader_ok(&v))
 			why = "value truncated";
@@ -556,8 +575,8 @@ static int decode_tlvs(struct tb_reader *r, struct peer_msg *m,
 		if ((m->present & PEER_F_SYNC) && (m->lease.sync & LEASE_SYNC_END)) {
 			if (m->present != PEER_F_SYNC)
 				return tlv_fail(err, PEER_SUB_MSG_INVALID_VALUE, m->type,
-						PEER_TLV_SYNC, 0,
-						"END_OF_SYNC status carries other TLVs");
+				                PEER_TLV_SYNC, 0,
+				                "END_OF_SYNC status carries other TLVs");
 		} else {
 			mand = PEER_F_LEASE_ID | PEER_F_STATE;
 		}
@@ -566,16 +585,16 @@ static int decode_tlvs(struct tb_reader *r, struct peer_msg *m,
 	if (missing) {
 		int i = tlv_index(missing & -missing);
 		return tlv_fail(err, PEER_SUB_MSG_MISSING_TLV, m->type, i >= 0 ? tlvs[i].type : 0,
-				0, NULL);
+		                0, NULL);
 	}
 	if ((m->present & PEER_F_QUANTITY) && (m->present & PEER_F_RESOURCE) &&
 	    m->lease.unit != lease_resource_unit(m->lease.resource))
 		return tlv_fail(err, PEER_SUB_MSG_INVALID_VALUE, m->type, PEER_TLV_QUANTITY,
-				qty_off, "unit does not fit the resource");
+		                qty_off, "unit does not fit the resource");
 	if (m->type == PEER_MSG_LEASE_ACK && m->lease.state != LEASE_RESERVED &&
 	    m->lease.state != LEASE_ACTIVE)
 		return tlv_fail(err, PEER_SUB_MSG_INVALID_VALUE, m->type, PEER_TLV_STATE, 0,
-				"LEASE_ACK state must be reserved or active");
+		                "LEASE_ACK state must be reserved or active");
 	return 0;
 }
 
@@ -593,7 +612,7 @@ int peer_msg_decode(const uint8_t *buf, size_t len, struct peer_msg *m, struct p
 		uint8_t b[2] = {(uint8_t)(l16 >> 8), (uint8_t)l16};
 		err_data(err, b, 2);
 		return fail(err, PEER_ERR_HEADER, PEER_SUB_HDR_LENGTH,
-			    "message of %zu bytes where the header says %zu", len, mlen);
+		            "message of %zu bytes where the header says %zu", len, mlen);
 	}
 	struct tb_reader r;
 	tb_reader_init(&r, buf, len);
@@ -619,8 +638,8 @@ int peer_msg_decode(const uint8_t *buf, size_t len, struct peer_msg *m, struct p
 			uint8_t b[2] = {0, (uint8_t)m->open.hold_time_s};
 			err_data(err, b, 2);
 			return fail(err, PEER_ERR_OPEN, PEER_SUB_OPEN_HOLD_TIME,
-				    "OPEN with hold time %u s (must be 0 or at least 3 s)",
-				    m->open.hold_time_s);
+			            "OPEN with hold time %u s (must be 0 or at least 3 s)",
+			            m->open.hold_time_s);
 		}
 		return 0;
 	}
@@ -881,8 +900,8 @@ void peer_msg_init(struct peer_msg *m, enum peer_msg_type type)
 	m->type = (uint8_t)type;
 }
 
-void peer_msg_notification(struct peer_msg *m, uint8_t code, uint8_t subcode,
-			   const void *data, size_t data_len)
+void peer_msg_notification(struct peer_msg *m, uint8_t code, uint8_t subcode, const void *data,
+                           size_t data_len)
 {
 	peer_msg_init(m, PEER_MSG_NOTIFICATION);
 	m->notif.code = code;

@@ -17,8 +17,8 @@
 #include <sys/random.h>
 
 static const char *const state_names[LEASE_STATE_MAX + 1] = {
-	"none", "checking", "held", "committing", "reserved",
-	"active", "released", "expired", "failed", "revoked",
+        "none",   "checking", "held",    "committing", "reserved",
+        "active", "released", "expired", "failed",     "revoked",
 };
 
 const char *lease_state_name(unsigned state)
@@ -47,27 +47,27 @@ bool lease_state_booked(unsigned state)
 const char *lease_error_name(unsigned err)
 {
 	static const char *const names[LEASE_ERR_MAX + 1] = {
-		"none",
-		"insufficient-capacity",
-		"unknown-resource",
-		"bad-parameters",
-		"id-conflict",
-		"unknown-lease",
-		"hold-timeout",
-		"preempted",
-		"administrative",
-		"not-permitted",
-		"internal",
-		"wrong-state",
-		"end-reached",
-		"no-path",
-		"peer-unreachable",
+	        "none",
+	        "insufficient-capacity",
+	        "unknown-resource",
+	        "bad-parameters",
+	        "id-conflict",
+	        "unknown-lease",
+	        "hold-timeout",
+	        "preempted",
+	        "administrative",
+	        "not-permitted",
+	        "internal",
+	        "wrong-state",
+	        "end-reached",
+	        "no-path",
+	        "peer-unreachable",
 	};
 	return err <= LEASE_ERR_MAX ? names[err] : "unknown";
 }
 
 static const char *const res_names[LEASE_RES_MAX + 1] = {
-	NULL, "bandwidth", "vcpu", "memory", "storage",
+        NULL, "bandwidth", "vcpu", "memory", "storage",
 };
 
 const char *lease_resource_name(unsigned res)
@@ -185,8 +185,8 @@ enum lease_status_action lease_status_action(bool provider, unsigned mine, unsig
 	case LEASE_RESERVED:
 	case LEASE_ACTIVE:
 		return mine == LEASE_CHECKING || mine == LEASE_HELD || mine == LEASE_COMMITTING
-			       ? LEASE_ACT_ADOPT
-			       : LEASE_ACT_NOTHING;
+		               ? LEASE_ACT_ADOPT
+		               : LEASE_ACT_NOTHING;
 	default:
 		return LEASE_ACT_NOTHING;
 	}

@@ -25,18 +25,18 @@
 
 /* ---- framing and limits (protocol.md §2, §10) --------------------------------------- */
 
-#define PEER_PROTO_VERSION 1
-#define PEER_HDR_LEN 4
-#define PEER_MSG_MAX 65535
-#define PEER_REGION_MAX 64 /* 63 bytes + NUL */
-#define PEER_NAME_MAX 64   /* resource and app names, 63 bytes + NUL */
-#define PEER_REASON_MAX 256 /* 255 bytes + NUL */
-#define PEER_NOTIF_DATA_MAX 1024
-#define LEASE_MATCH_MAX 16
-#define LEASE_PATH_MAX 8
+#define PEER_PROTO_VERSION   1
+#define PEER_HDR_LEN         4
+#define PEER_MSG_MAX         65535
+#define PEER_REGION_MAX      64  /* 63 bytes + NUL */
+#define PEER_NAME_MAX        64  /* resource and app names, 63 bytes + NUL */
+#define PEER_REASON_MAX      256 /* 255 bytes + NUL */
+#define PEER_NOTIF_DATA_MAX  1024
+#define LEASE_MATCH_MAX      16
+#define LEASE_PATH_MAX       8
 #define PEER_CAP_ENTRIES_MAX 16
-#define PEER_CAP_STEPS_MAX 64
-#define PEER_DEFAULT_PORT 7179
+#define PEER_CAP_STEPS_MAX   64
+#define PEER_DEFAULT_PORT    7179
 
 enum peer_msg_type {
 	PEER_MSG_OPEN = 1,
@@ -106,10 +106,10 @@ enum peer_field {
 	PEER_F_CAPACITY_ENTRY = 1u << 21,
 };
 /* The fields that make two requests "the same" (protocol.md §7.5 note 1). */
-#define LEASE_F_PARAMS                                                                    \
-	(PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |          \
-	 PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY | PEER_F_MATCH_PREFIX |          \
-	 PEER_F_MATCH_DSCP | PEER_F_PATH)
+#define LEASE_F_PARAMS                                                                             \
+	(PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY | PEER_F_START |   \
+	 PEER_F_DURATION | PEER_F_PRIORITY | PEER_F_MATCH_PREFIX | PEER_F_MATCH_DSCP |             \
+	 PEER_F_PATH)
 
 /* NOTIFICATION codes (protocol.md §5). */
 enum peer_notif_code {
@@ -201,11 +201,11 @@ enum lease_error {
 
 /* SYNC TLV flags. */
 #define LEASE_SYNC_RESYNC 0x01
-#define LEASE_SYNC_END 0x02
+#define LEASE_SYNC_END    0x02
 
 #define LEASE_PRIORITY_DEFAULT 4
-#define LEASE_HOLD_MS_MIN 1000u
-#define LEASE_HOLD_MS_MAX 3600000u
+#define LEASE_HOLD_MS_MIN      1000u
+#define LEASE_HOLD_MS_MAX      3600000u
 
 struct lease_id {
 	uint8_t b[16];
@@ -315,11 +315,11 @@ int peer_msg_encode(const struct peer_msg *m, struct tb_writer *w);
 /* Convenience initialisers: zero m and set the type. */
 void peer_msg_init(struct peer_msg *m, enum peer_msg_type type);
 /* A NOTIFICATION message built from err (or from code/subcode with no data). */
-void peer_msg_notification(struct peer_msg *m, uint8_t code, uint8_t subcode,
-			   const void *data, size_t data_len);
+void peer_msg_notification(struct peer_msg *m, uint8_t code, uint8_t subcode, const void *data,
+                           size_t data_len);
 
-const char *peer_msg_type_name(unsigned type);    /* "LEASE_REQUEST"; "UNKNOWN" */
-const char *peer_msg_type_label(unsigned type);   /* "lease_request", for metrics labels */
+const char *peer_msg_type_name(unsigned type);  /* "LEASE_REQUEST"; "UNKNOWN" */
+const char *peer_msg_type_label(unsigned type); /* "lease_request", for metrics labels */
 /* "Hold Timer Expired", "Message Error / Invalid TLV Value" ... into buf. */
 const char *peer_notif_describe(uint8_t code, uint8_t subcode, char *buf, size_t len);
 
@@ -328,11 +328,11 @@ const char *peer_notif_describe(uint8_t code, uint8_t subcode, char *buf, size_t
 const char *lease_state_name(unsigned state); /* "checking" ... "revoked"; "none" */
 int lease_state_parse(const char *s);         /* state or -EINVAL */
 bool lease_state_terminal(unsigned state);
-bool lease_state_booked(unsigned state);      /* held, committing, reserved, active */
-const char *lease_error_name(unsigned err);   /* "insufficient-capacity"; "unknown" */
+bool lease_state_booked(unsigned state);       /* held, committing, reserved, active */
+const char *lease_error_name(unsigned err);    /* "insufficient-capacity"; "unknown" */
 const char *lease_resource_name(unsigned res); /* "bandwidth", "vcpu", "memory", "storage" */
-int lease_resource_parse(const char *s);      /* resource or -EINVAL */
-unsigned lease_resource_unit(unsigned res);   /* the unit a resource is counted in; 0 if bad */
+int lease_resource_parse(const char *s);       /* resource or -EINVAL */
+unsigned lease_resource_unit(unsigned res);    /* the unit a resource is counted in; 0 if bad */
 
 void lease_id_random(struct lease_id *id); /* RFC 4122 version 4 layout */
 bool lease_id_is_zero(const struct lease_id *id);
@@ -351,8 +351,8 @@ bool lease_params_equal(const struct peer_msg *a, const struct peer_msg *b);
 /* What to do with a LEASE_STATUS received (protocol.md §8, table of step 2). */
 enum lease_status_action {
 	LEASE_ACT_NOTHING = 0,
-	LEASE_ACT_ADOPT,       /* take the received state (and error) */
-	LEASE_ACT_REPLY_OWN,   /* send a STATUS with the own record's state */
+	LEASE_ACT_ADOPT,         /* take the received state (and error) */
+	LEASE_ACT_REPLY_OWN,     /* send a STATUS with the own record's state */
 	LEASE_ACT_REPLY_UNKNOWN, /* send STATUS(failed, unknown-lease) */
 };
 /* mine: the receiver's state (LEASE_NONE without a record); provider: the receiver is the
@@ -381,11 +381,11 @@ struct peer_mgr_params {
 	const char *listen_host; /* NULL or "": do not listen */
 	uint16_t listen_port;    /* 0 with a listen_host: any free port (see peer_mgr_port) */
 	const char *certificate, *private_key, *ca; /* PEM files */
-	uint16_t hold_time_s;    /* 0 or 3..65535 */
-	uint32_t resources;      /* RESOURCES bitmask advertised in OPEN */
-	uint16_t restart_time_s; /* GRACEFUL_RESTART; 0 = default 120 s */
-	uint32_t retry_initial_ms, retry_max_ms; /* backoff; 0 = 1 s / 60 s */
-	uint32_t connect_timeout_ms;             /* TCP + TLS; 0 = 10 s */
+	uint16_t hold_time_s;                       /* 0 or 3..65535 */
+	uint32_t resources;                         /* RESOURCES bitmask advertised in OPEN */
+	uint16_t restart_time_s;                    /* GRACEFUL_RESTART; 0 = default 120 s */
+	uint32_t retry_initial_ms, retry_max_ms;    /* backoff; 0 = 1 s / 60 s */
+	uint32_t connect_timeout_ms;                /* TCP + TLS; 0 = 10 s */
 	/* Callbacks (optional), called from the event loop. A callback may call peer_send and
 	 * peer_reset but must not free the manager. */
 	void (*on_state)(void *arg, struct peer *p, enum peer_state old, enum peer_state now);
@@ -405,8 +405,7 @@ uint64_t peer_mgr_instance(const struct peer_mgr *m);
 
 /* Configure a peer region; host NULL = accept its connections but never dial. Starts the
  * connect cycle at once. Returns NULL on a bad name, a duplicate or no memory. */
-struct peer *peer_mgr_add(struct peer_mgr *m, const char *name, const char *host,
-			  uint16_t port);
+struct peer *peer_mgr_add(struct peer_mgr *m, const char *name, const char *host, uint16_t port);
 /* Sends Cease/Peer De-configured if connected, then forgets the peer. */
 void peer_mgr_remove(struct peer_mgr *m, struct peer *p);
 struct peer *peer_mgr_find(struct peer_mgr *m, const char *name);

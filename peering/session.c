@@ -33,8 +33,8 @@
 #include "peering.h"
 #include "tls.h"
 
-#define OPENSENT_HOLD_S 240
-#define CLOSE_LINGER_MS 2000
+#define OPENSENT_HOLD_S  240
+#define CLOSE_LINGER_MS  2000
 #define MAX_UNIDENTIFIED 64
 
 struct conn {
@@ -106,14 +106,15 @@ static double rng_uniform(struct peer_mgr *m, double lo, double hi)
 
 static struct timeval tv_ms(uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	return tv;
 }
 
 const char *peer_state_name(enum peer_state s)
 {
 	static const char *const names[] = {"Idle", "Connect", "OpenSent", "OpenConfirm",
-					    "Established"};
+	                                    "Established"};
 	return (unsigned)s < 5 ? names[s] : "Unknown";
 }
 
@@ -144,7 +145,7 @@ static int conn_send(struct conn *c, const struct peer_msg *msg)
 	int rc = peer_msg_encode(msg, &m->out);
 	if (rc) {
 		log_err("peering: %s: cannot encode %s (%s): not sent", conn_label(c),
-			peer_msg_type_name(msg->type), rc == -EMSGSIZE ? "too big" : "invalid");
+		        peer_msg_type_name(msg->type), rc == -EMSGSIZE ? "too big" : "invalid");
 		return rc;
 	}
 	if (bufferevent_write(c->bev, m->out.data, m->out.len) != 0)
@@ -204,7 +205,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->state == PEER_CONNECT) {
 		set_error(c->peer, "connection to %s timed out", c->remote);
 		log_warn("peering: %s: connection (TCP + TLS) to %s timed out", conn_label(c),
-			 c->remote);
+		         c->remote);
 		conn_close(c, NULL, NULL);
 		return;
 	}
@@ -292,8 +293,8 @@ static void conn_close(struct conn *c, const struct peer_msg *notif, const char 
 			conn_send(c, notif);
 		set_error(p, "sent NOTIFICATION %s%s%s", desc, why ? ": " : "", why ? why : "");
 		log_info("peering: %s: sent NOTIFICATION %u/%u %s%s%s, closing", conn_label(c),
-			 notif->notif.code, notif->notif.subcode, desc, why ? ": " : "",
-			 why ? why : "");
+		         notif->notif.code, notif->notif.subcode, desc, why ? ": " : "",
+		         why ? why : "");
 	}
 	c->closing = true;
 	c->state = PEER_IDLE;
@@ -364,7 +365,7 @@ static void peer_schedule_retry(struct peer *p)
 	struct timeval tv = tv_ms(d);
 	evtimer_add(p->retry, &tv);
 	log_debug("peering: %s: next connection attempt in %llu ms", p->name,
-		  (unsigned long long)d);
+	          (unsigned long long)d);
 }
 
 /* ---- receiving ----------------------------------------------------------------------- */
@@ -391,11 +392,11 @@ static bool resolve_collision(struct conn *c, const struct peer_open *o)
 		} else if (d->state == PEER_ESTABLISHED) {
 			if (o->instance != d->peer_instance) {
 				peer_msg_notification(&n, PEER_ERR_CEASE, PEER_SUB_CEASE_RESTARTED,
-						      NULL, 0);
+				                      NULL, 0);
 				conn_close(d, &n, "the peer restarted (new instance)");
 			} else {
 				peer_msg_notification(&n, PEER_ERR_CEASE, PEER_SUB_CEASE_COLLISION,
-						      NULL, 0);
+				                      NULL, 0);
 				conn_close(c, &n, "a session is already established");
 				return false;
 			}
@@ -403,7 +404,8 @@ static bool resolve_collision(struct conn *c, const struct peer_open *o)
 			/* Keep the connection initiated by the larger region id. */
 			bool we_larger = region_cmp(m->region, c->peer->name) > 0;
 			struct conn *loser = (c->outgoing == we_larger) ? d : c;
-			peer_msg_notification(&n, PEER_ERR_CEASE, PEER_SUB_CEASE_COLLISION, NULL, 0);
+			peer_msg_notification(&n, PEER_ERR_CEASE, PEER_SUB_CEASE_COLLISION, NULL,
+			                      0);
 			conn_close(loser, &n, "connection collision");
 			if (loser == c)
 				return false;
@@ -420,7 +422,7 @@ static void handle_open(struct conn *c, const struct peer_msg *msg)
 	const struct peer_open *o = &msg->open;
 	if (strcmp(o->region, p->name) != 0) {
 		peer_msg_notification(&n, PEER_ERR_OPEN, PEER_SUB_OPEN_REGION, o->region,
-				      strlen(o->region));
+		                      strlen(o->region));
 		conn_close(c, &n, "OPEN region differs from the certificate");
 		return;
 	}
@@ -433,7 +435,7 @@ static void handle_open(struct conn *c, const struct peer_msg *msg)
 	p->stats.peer_instance = o->instance;
 	p->stats.peer_resources = (msg->present & PEER_F_RESOURCES) ? o->resources : 0;
 	p->stats.peer_restart_time_s =
-		(msg->present & PEER_F_GRACEFUL_RESTART) ? o->restart_time_s : 120;
+	        (msg->present & PEER_F_GRACEFUL_RESTART) ? o->restart_time_s : 120;
 	send_simple(c, PEER_MSG_KEEPALIVE);
 	c->state = PEER_OPENCONFIRM;
 	arm_hold(c, c->hold_s);
@@ -461,7 +463,7 @@ static void handle_msg(struct conn *c, const struct peer_msg *msg)
 		}
 		set_error(p, "received NOTIFICATION %s%s%s", desc, text[0] ? ": " : "", text);
 		log_warn("peering: %s: received NOTIFICATION %u/%u %s%s%s", p->name,
-			 msg->notif.code, msg->notif.subcode, desc, text[0] ? ": " : "", text);
+		         msg->notif.code, msg->notif.subcode, desc, text[0] ? ": " : "", text);
 		conn_close(c, NULL, NULL);
 		return;
 	}
@@ -570,13 +572,14 @@ static void handshake_done(struct conn *c)
 	}
 	if (c->outgoing) {
 		if (strcmp(region, c->peer->name) != 0) {
-			snprintf(why, sizeof(why), "certificate of %s names region '%s', expected '%s'",
-				 c->remote, region, c->peer->name);
+			snprintf(why, sizeof(why),
+			         "certificate of %s names region '%s', expected '%s'", c->remote,
+			         region, c->peer->name);
 			log_warn("peering: %s: refused: %s", c->peer->name, why);
 			set_error(c->peer, "%s", why);
 			c->state = PEER_OPENSENT;
 			peer_msg_notification(&n, PEER_ERR_OPEN, PEER_SUB_OPEN_REGION, region,
-					      strlen(region));
+			                      strlen(region));
 			conn_close(c, &n, why);
 			return;
 		}
@@ -584,17 +587,17 @@ static void handshake_done(struct conn *c)
 		struct peer *p = peer_mgr_find(m, region);
 		if (!p) {
 			log_warn("peering: %s: refused: region '%s' is not a configured [peer.%s]",
-				 c->remote, region, region);
+			         c->remote, region, region);
 			c->state = PEER_OPENSENT;
 			peer_msg_notification(&n, PEER_ERR_OPEN, PEER_SUB_OPEN_REGION, region,
-					      strlen(region));
+			                      strlen(region));
 			conn_close(c, &n, "unknown region");
 			return;
 		}
 		c->peer = p;
 	}
 	log_debug("peering: %s: TLS 1.3 up with %s (%s)", c->peer->name, c->remote,
-		  c->outgoing ? "outgoing" : "incoming");
+	          c->outgoing ? "outgoing" : "incoming");
 	c->state = PEER_OPENSENT;
 	send_open(c);
 	arm_hold(c, OPENSENT_HOLD_S);
@@ -619,16 +622,16 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 			peer_tls_errors(ssl, e, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s",
-				 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			         evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		while (bufferevent_get_openssl_error(bev))
 			;
 		ERR_clear_error();
 		if (c->state == PEER_CONNECT)
 			log_warn("peering: %s: %s to %s failed: %s", conn_label(c),
-				 c->outgoing ? "connection" : "TLS handshake", c->remote, why);
+			         c->outgoing ? "connection" : "TLS handshake", c->remote, why);
 		else
 			log_warn("peering: %s: session lost in %s: %s", conn_label(c),
-				 peer_state_name(c->state), why);
+			         peer_state_name(c->state), why);
 		set_error(c->peer, "%s", why);
 		conn_close(c, NULL, NULL);
 	}
@@ -642,8 +645,7 @@ static void set_nodelay(evutil_socket_t fd)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-static struct conn *conn_new(struct peer_mgr *m, struct peer *p, evutil_socket_t fd,
-			     bool outgoing)
+static struct conn *conn_new(struct peer_mgr *m, struct peer *p, evutil_socket_t fd, bool outgoing)
 {
 	set_nodelay(fd);
 	struct conn *c = calloc(1, sizeof(*c));
@@ -659,9 +661,10 @@ static struct conn *conn_new(struct peer_mgr *m, struct peer *p, evutil_socket_t
 	c->peer = p;
 	c->outgoing = outgoing;
 	c->state = PEER_CONNECT;
-	c->bev = bufferevent_openssl_socket_new(
-		m->p.base, fd, ssl, outgoing ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
-		BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_openssl_socket_new(m->p.base, fd, ssl,
+	                                        outgoing ? BUFFEREVENT_SSL_CONNECTING
+	                                                 : BUFFEREVENT_SSL_ACCEPTING,
+	                                        BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(m->p.base, timer_cb, c);
 	c->ka_timer = evtimer_new(m->p.base, ka_cb, c);
 	c->linger = evtimer_new(m->p.base, linger_cb, c);
@@ -705,8 +708,8 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 		if (!m->dns)
 			m->dns = evdns_base_new(m->p.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 		rc = m->dns ? bufferevent_socket_connect_hostname(c->bev, m->dns, AF_UNSPEC,
-								   p->host, p->port)
-			    : -1;
+		                                                  p->host, p->port)
+		            : -1;
 	}
 	set_nodelay(bufferevent_getfd(c->bev));
 	log_debug("peering: %s: connecting to %s", p->name, c->remote);
@@ -718,8 +721,8 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                      void *arg)
 {
 	(void)l, (void)salen;
 	struct peer_mgr *m = arg;
@@ -741,7 +744,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	if (unidentified >= MAX_UNIDENTIFIED) {
 		log_warn("peering: refusing connection from %s: %zu handshakes already pending",
-			 addr, unidentified);
+		         addr, unidentified);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -776,7 +779,7 @@ struct peer_mgr *peer_mgr_new(const struct peer_mgr_params *params)
 	m->rng = m->instance | 1;
 
 	m->ctx = peer_tls_ctx_new(params->certificate, params->private_key, params->ca,
-				  params->region);
+	                          params->region);
 	if (!m->ctx)
 		goto fail;
 	if (params->listen_host && params->listen_host[0]) {
@@ -786,7 +789,7 @@ struct peer_mgr *peer_mgr_new(const struct peer_mgr_params *params)
 		bool v6 = strchr(params->listen_host, ':') != NULL;
 		/* libevent's parser refuses port 0 ("any free port"): parse with 1, then set. */
 		snprintf(hp, sizeof(hp), v6 ? "[%s]:%u" : "%s:%u", params->listen_host,
-			 params->listen_port ? params->listen_port : 1);
+		         params->listen_port ? params->listen_port : 1);
 		if (evutil_parse_sockaddr_port(hp, (struct sockaddr *)&ss, &sslen) != 0) {
 			log_err("peering: listen address %s is not a numeric address", hp);
 			goto fail;
@@ -797,24 +800,24 @@ struct peer_mgr *peer_mgr_new(const struct peer_mgr_params *params)
 			else
 				((struct sockaddr_in *)&ss)->sin_port = 0;
 		}
-		m->listener = evconnlistener_new_bind(
-			params->base, accept_cb, m,
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 64,
-			(struct sockaddr *)&ss, sslen);
+		m->listener = evconnlistener_new_bind(params->base, accept_cb, m,
+		                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+		                                              LEV_OPT_CLOSE_ON_EXEC,
+		                                      64, (struct sockaddr *)&ss, sslen);
 		if (!m->listener) {
 			log_err("peering: cannot listen on %s: %s", hp,
-				evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 			goto fail;
 		}
 		struct sockaddr_storage bound;
 		socklen_t bl = sizeof(bound);
 		if (getsockname(evconnlistener_get_fd(m->listener), (struct sockaddr *)&bound,
-				&bl) == 0)
+		                &bl) == 0)
 			m->port = ntohs(bound.ss_family == AF_INET6
-						? ((struct sockaddr_in6 *)&bound)->sin6_port
-						: ((struct sockaddr_in *)&bound)->sin_port);
+			                        ? ((struct sockaddr_in6 *)&bound)->sin6_port
+			                        : ((struct sockaddr_in *)&bound)->sin_port);
 		log_info("peering: region %s listening on %s (TLS 1.3, port %u)", m->region, hp,
-			 m->port);
+		         m->port);
 	}
 	return m;
 fail:
@@ -866,7 +869,8 @@ void peer_mgr_free(struct peer_mgr *m)
 			size_t len = evbuffer_get_length(out);
 			SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 			if (ssl && len && len < 1u << 20)
-				(void)SSL_write(ssl, evbuffer_pullup(out, (ev_ssize_t)len), (int)len);
+				(void)SSL_write(ssl, evbuffer_pullup(out, (ev_ssize_t)len),
+				                (int)len);
 		}
 	}
 	while (m->conns)
@@ -886,12 +890,11 @@ void peer_mgr_free(struct peer_mgr *m)
 	free(m);
 }
 
-struct peer *peer_mgr_add(struct peer_mgr *m, const char *name, const char *host,
-			  uint16_t port)
+struct peer *peer_mgr_add(struct peer_mgr *m, const char *name, const char *host, uint16_t port)
 {
 	if (!peer_region_valid(name) || peer_mgr_find(m, name) || strcmp(name, m->region) == 0) {
 		log_err("peering: cannot add peer '%s': bad, duplicate or own region id",
-			name ? name : "");
+		        name ? name : "");
 		return NULL;
 	}
 	struct peer **np = realloc(m->peers, (m->n_peers + 1) * sizeof(*np));
@@ -925,7 +928,7 @@ void peer_mgr_remove(struct peer_mgr *m, struct peer *p)
 	for (size_t i = 0; i < m->n_peers; i++)
 		if (m->peers[i] == p) {
 			memmove(&m->peers[i], &m->peers[i + 1],
-				(m->n_peers - i - 1) * sizeof(m->peers[0]));
+			        (m->n_peers - i - 1) * sizeof(m->peers[0]));
 			m->n_peers--;
 			peer_free(p);
 			return;

@@ -70,12 +70,12 @@ SSL_CTX *peer_tls_ctx_new(const char *cert, const char *key, const char *ca, con
 		const char *why = NULL;
 		if (peer_tls_cert_region(SSL_CTX_get0_certificate(ctx), own, sizeof(own), &why)) {
 			log_err("peering: certificate %s: %s (expected URI:%s%s)", cert, why,
-				PEER_SAN_PREFIX, region);
+			        PEER_SAN_PREFIX, region);
 			goto fail;
 		}
 		if (strcmp(own, region) != 0) {
 			log_err("peering: certificate %s names region '%s' but this region is '%s'",
-				cert, own, region);
+			        cert, own, region);
 			goto fail;
 		}
 	}
@@ -137,7 +137,7 @@ int peer_tls_peer_region(SSL *ssl, char *out, size_t len, char *why, size_t why_
 	long vr = SSL_get_verify_result(ssl);
 	if (vr != X509_V_OK) {
 		snprintf(why, why_len, "certificate not verified: %s",
-			 X509_verify_cert_error_string(vr));
+		         X509_verify_cert_error_string(vr));
 		return -EPERM;
 	}
 	if (SSL_version(ssl) != TLS1_3_VERSION) {
@@ -162,7 +162,7 @@ void peer_tls_errors(SSL *ssl, unsigned long first_err, char *buf, size_t len)
 	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 	if (vr != X509_V_OK)
 		snprintf(buf, len, "%s%s%s", X509_verify_cert_error_string(vr), e[0] ? ": " : "",
-			 e);
+		         e);
 	else
 		snprintf(buf, len, "%s", e[0] ? e : "connection closed");
 	ERR_clear_error();

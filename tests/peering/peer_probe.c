@@ -79,7 +79,7 @@ static void send_request(struct probe *pr, struct peer *p)
 	l->start_s = (int64_t)time(NULL) + 3600;
 	l->duration_s = 3600;
 	m->present = PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		     PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION;
+	             PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION;
 	if (pr->hold_ms) {
 		l->hold_ms = pr->hold_ms;
 		m->present |= PEER_F_HOLD_TIME;
@@ -116,7 +116,8 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *in)
 			printf("MSG %s %s %ld %s %s\n", peer_name(p), peer_msg_type_name(in->type),
 			       index_of(&in->lease.id),
 			       in->present & PEER_F_STATE ? lease_state_name(in->lease.state) : "-",
-			       in->present & PEER_F_ERROR ? lease_error_name(in->lease.error) : "-");
+			       in->present & PEER_F_ERROR ? lease_error_name(in->lease.error)
+			                                  : "-");
 		else
 			printf("MSG %s %s\n", peer_name(p), peer_msg_type_name(in->type));
 		fflush(stdout);
@@ -198,37 +199,82 @@ int main(int argc, char **argv)
 	p.resources = 1u << LEASE_RES_BANDWIDTH;
 
 	static const struct option opts[] = {
-		{"region", 1, 0, 'r'},   {"cert", 1, 0, 'c'},  {"key", 1, 0, 'k'},
-		{"ca", 1, 0, 'a'},       {"listen", 1, 0, 'l'}, {"hold", 1, 0, 'H'},
-		{"peer", 1, 0, 'p'},     {"passive", 1, 0, 'P'}, {"retry-ms", 1, 0, 'R'},
-		{"requests", 1, 0, 'n'}, {"to", 1, 0, 't'},    {"window", 1, 0, 'w'},
-		{"verbose", 0, 0, 'v'},  {"no-commit", 0, 0, 'C'}, {"quantity", 1, 0, 'q'},
-		{"hold-ms", 1, 0, 'h'},  {0, 0, 0, 0},
+	        {"region", 1, 0, 'r'},
+	        {"cert", 1, 0, 'c'},
+	        {"key", 1, 0, 'k'},
+	        {"ca", 1, 0, 'a'},
+	        {"listen", 1, 0, 'l'},
+	        {"hold", 1, 0, 'H'},
+	        {"peer", 1, 0, 'p'},
+	        {"passive", 1, 0, 'P'},
+	        {"retry-ms", 1, 0, 'R'},
+	        {"requests", 1, 0, 'n'},
+	        {"to", 1, 0, 't'},
+	        {"window", 1, 0, 'w'},
+	        {"verbose", 0, 0, 'v'},
+	        {"no-commit", 0, 0, 'C'},
+	        {"quantity", 1, 0, 'q'},
+	        {"hold-ms", 1, 0, 'h'},
+	        {0, 0, 0, 0},
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'r': p.region = optarg; break;
-		case 'c': p.certificate = optarg; break;
-		case 'k': p.private_key = optarg; break;
-		case 'a': p.ca = optarg; break;
+		case 'r':
+			p.region = optarg;
+			break;
+		case 'c':
+			p.certificate = optarg;
+			break;
+		case 'k':
+			p.private_key = optarg;
+			break;
+		case 'a':
+			p.ca = optarg;
+			break;
 		case 'l':
-			if (split_hostport(optarg, listen_host, sizeof(listen_host), &p.listen_port))
+			if (split_hostport(optarg, listen_host, sizeof(listen_host),
+			                   &p.listen_port))
 				return 2;
 			p.listen_host = listen_host;
 			break;
-		case 'H': p.hold_time_s = (uint16_t)atoi(optarg); break;
-		case 'p': if (n_peers < 16) peers[n_peers++] = optarg; break;
-		case 'P': if (n_passive < 16) passive[n_passive++] = optarg; break;
-		case 'R': p.retry_initial_ms = (uint32_t)atoi(optarg); break;
-		case 'n': pr.requests = atol(optarg); break;
-		case 't': pr.to = optarg; break;
-		case 'w': pr.window = atol(optarg); break;
-		case 'v': pr.verbose = true; break;
-		case 'C': pr.no_commit = true; break;
-		case 'q': pr.quantity = strtoull(optarg, NULL, 10); break;
-		case 'h': pr.hold_ms = (uint32_t)atol(optarg); break;
-		default: return 2;
+		case 'H':
+			p.hold_time_s = (uint16_t)atoi(optarg);
+			break;
+		case 'p':
+			if (n_peers < 16)
+				peers[n_peers++] = optarg;
+			break;
+		case 'P':
+			if (n_passive < 16)
+				passive[n_passive++] = optarg;
+			break;
+		case 'R':
+			p.retry_initial_ms = (uint32_t)atoi(optarg);
+			break;
+		case 'n':
+			pr.requests = atol(optarg);
+			break;
+		case 't':
+			pr.to = optarg;
+			break;
+		case 'w':
+			pr.window = atol(optarg);
+			break;
+		case 'v':
+			pr.verbose = true;
+			break;
+		case 'C':
+			pr.no_commit = true;
+			break;
+		case 'q':
+			pr.quantity = strtoull(optarg, NULL, 10);
+			break;
+		case 'h':
+			pr.hold_ms = (uint32_t)atol(optarg);
+			break;
+		default:
+			return 2;
 		}
 	}
 	tlog_set_ident("peer_probe");

@@ -26,8 +26,8 @@
 static size_t parse_vec(const char *spec, uint8_t *out, size_t cap)
 {
 	static const uint8_t id_tlv[20] = {0x10, 0,    0,    16,   0x00, 0x11, 0x22,
-					   0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
-					   0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	                                   0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
+	                                   0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 	size_t n = 0, len_at = SIZE_MAX;
 	char *copy = strdup(spec), *save = NULL;
 	for (char *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
@@ -70,86 +70,86 @@ struct good {
 	bool roundtrip;
 };
 
-#define REQ_BASE                                                                           \
-	"01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "                   \
+#define REQ_BASE                                                                                   \
+	"01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "                           \
 	"14 00 00 09 01 0000000077359400 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460 "
 
 static const struct good goods[] = {
-	{"keepalive", "01 02 00 04", PEER_MSG_KEEPALIVE, 0, true},
-	{"open (protocol.md §11)",
-	 "01 01 00 2e 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708 "
-	 "03 00 00 04 00000006 04 00 00 03 0078 00",
-	 PEER_MSG_OPEN,
-	 PEER_F_REGION | PEER_F_INSTANCE | PEER_F_RESOURCES | PEER_F_GRACEFUL_RESTART, true},
-	{"open minimal, hold 0", "01 01 LEN 00000001 0000 0000 01 00 00 01 'a 02 00 00 08 "
-				 "0000000000000001",
-	 PEER_MSG_OPEN, PEER_F_REGION | PEER_F_INSTANCE, true},
-	{"notification hold timer", "01 03 00 06 04 00", PEER_MSG_NOTIFICATION, 0, true},
-	{"notification cease with text", "01 03 LEN 06 01 'bye", PEER_MSG_NOTIFICATION, 0, true},
-	{"commit (protocol.md §11)",
-	 "01 07 00 18 10 00 00 10 00112233445566778899aabbccddeeff", PEER_MSG_LEASE_COMMIT,
-	 PEER_F_LEASE_ID, true},
-	{"end of sync (protocol.md §11)", "01 0b 00 09 20 00 00 01 02", PEER_MSG_LEASE_STATUS,
-	 PEER_F_SYNC, true},
-	{"request, mandatory only", REQ_BASE, PEER_MSG_LEASE_REQUEST,
-	 PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		 PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION,
-	 true},
-	{"request, everything",
-	 REQ_BASE "17 00 00 02 03 03 18 00 00 06 00 04 18 c63364 18 00 00 04 01 04 08 0a "
-		  "19 00 00 01 22 19 00 00 01 2e 1a 00 00 09 02 03 'ams 03 'lon 1b 00 00 04 00007530 "
-		  "1e 80 00 05 'video",
-	 PEER_MSG_LEASE_REQUEST,
-	 PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		 PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY |
-		 PEER_F_MATCH_PREFIX | PEER_F_MATCH_DSCP | PEER_F_PATH | PEER_F_HOLD_TIME |
-		 PEER_F_APP,
-	 true},
-	{"request, ipv6 /0 and /128 prefixes",
-	 REQ_BASE "18 00 00 03 00 06 00 18 00 00 13 01 06 80 20010db8000000000000000000000001",
-	 PEER_MSG_LEASE_REQUEST,
-	 PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		 PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION | PEER_F_MATCH_PREFIX,
-	 true},
-	{"request for a compute pool",
-	 "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 08 02 'compute "
-	 "14 00 00 09 02 0000000000000010 15 00 00 08 000000006a27b4c0 16 00 00 04 00000e10",
-	 PEER_MSG_LEASE_REQUEST,
-	 PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		 PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION,
-	 true},
-	{"offer", "01 06 LEN ID 14 00 00 09 01 0000000077359400 1b 00 00 04 00007530",
-	 PEER_MSG_LEASE_OFFER, PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME, true},
-	{"ack active", "01 08 LEN ID 1c 00 00 01 05", PEER_MSG_LEASE_ACK,
-	 PEER_F_LEASE_ID | PEER_F_STATE, true},
-	{"release with reason", "01 09 LEN ID 1f 80 00 04 'done", PEER_MSG_LEASE_RELEASE,
-	 PEER_F_LEASE_ID | PEER_F_REASON, true},
-	{"revoke preempted", "01 0a LEN ID 1d 00 00 02 0007", PEER_MSG_LEASE_REVOKE,
-	 PEER_F_LEASE_ID | PEER_F_ERROR, true},
-	{"status failed", "01 0b LEN ID 1c 00 00 01 08 1d 00 00 02 0001", PEER_MSG_LEASE_STATUS,
-	 PEER_F_LEASE_ID | PEER_F_STATE | PEER_F_ERROR, true},
-	{"status resync with parameters",
-	 "01 0b LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
-	 "14 00 00 09 01 0000000077359400 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460 "
-	 "1c 00 00 01 04 20 00 00 01 01",
-	 PEER_MSG_LEASE_STATUS,
-	 PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		 PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION | PEER_F_STATE | PEER_F_SYNC,
-	 true},
-	{"capacity, empty", "01 04 00 04", PEER_MSG_CAPACITY, 0, true},
-	{"capacity, two entries",
-	 "01 04 LEN 30 00 00 25 01 01 00 0002 000000006a27b4c0 00000001dcd65000 "
-	 "000000006a283500 0000000000000000 "
-	 "30 00 00 1c 02 02 07 'compute 0001 000000006a27b4c0 0000000000000080",
-	 PEER_MSG_CAPACITY, PEER_F_CAPACITY_ENTRY, true},
-	{"unknown optional TLV skipped", "01 07 LEN ID 7f 80 00 03 010203", PEER_MSG_LEASE_COMMIT,
-	 PEER_F_LEASE_ID, false},
-	{"known TLV not listed for the message, optional: skipped",
-	 "01 07 LEN 1c 80 00 01 04 ID", PEER_MSG_LEASE_COMMIT, PEER_F_LEASE_ID, false},
-	{"reserved flag bits ignored", "01 07 LEN 10 3f 00 10 00112233445566778899aabbccddeeff",
-	 PEER_MSG_LEASE_COMMIT, PEER_F_LEASE_ID, false},
-	{"TLVs out of order", "01 08 LEN 1c 00 00 01 04 ID", PEER_MSG_LEASE_ACK,
-	 PEER_F_LEASE_ID | PEER_F_STATE, false},
+        {"keepalive", "01 02 00 04", PEER_MSG_KEEPALIVE, 0, true},
+        {"open (protocol.md §11)",
+         "01 01 00 2e 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708 "
+         "03 00 00 04 00000006 04 00 00 03 0078 00",
+         PEER_MSG_OPEN,
+         PEER_F_REGION | PEER_F_INSTANCE | PEER_F_RESOURCES | PEER_F_GRACEFUL_RESTART, true},
+        {"open minimal, hold 0",
+         "01 01 LEN 00000001 0000 0000 01 00 00 01 'a 02 00 00 08 "
+         "0000000000000001",
+         PEER_MSG_OPEN, PEER_F_REGION | PEER_F_INSTANCE, true},
+        {"notification hold timer", "01 03 00 06 04 00", PEER_MSG_NOTIFICATION, 0, true},
+        {"notification cease with text", "01 03 LEN 06 01 'bye", PEER_MSG_NOTIFICATION, 0, true},
+        {"commit (protocol.md §11)", "01 07 00 18 10 00 00 10 00112233445566778899aabbccddeeff",
+         PEER_MSG_LEASE_COMMIT, PEER_F_LEASE_ID, true},
+        {"end of sync (protocol.md §11)", "01 0b 00 09 20 00 00 01 02", PEER_MSG_LEASE_STATUS,
+         PEER_F_SYNC, true},
+        {"request, mandatory only", REQ_BASE, PEER_MSG_LEASE_REQUEST,
+         PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+                 PEER_F_START | PEER_F_DURATION,
+         true},
+        {"request, everything",
+         REQ_BASE
+         "17 00 00 02 03 03 18 00 00 06 00 04 18 c63364 18 00 00 04 01 04 08 0a "
+         "19 00 00 01 22 19 00 00 01 2e 1a 00 00 09 02 03 'ams 03 'lon 1b 00 00 04 00007530 "
+         "1e 80 00 05 'video",
+         PEER_MSG_LEASE_REQUEST,
+         PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+                 PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY | PEER_F_MATCH_PREFIX |
+                 PEER_F_MATCH_DSCP | PEER_F_PATH | PEER_F_HOLD_TIME | PEER_F_APP,
+         true},
+        {"request, ipv6 /0 and /128 prefixes",
+         REQ_BASE "18 00 00 03 00 06 00 18 00 00 13 01 06 80 20010db8000000000000000000000001",
+         PEER_MSG_LEASE_REQUEST,
+         PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+                 PEER_F_START | PEER_F_DURATION | PEER_F_MATCH_PREFIX,
+         true},
+        {"request for a compute pool",
+         "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 08 02 'compute "
+         "14 00 00 09 02 0000000000000010 15 00 00 08 000000006a27b4c0 16 00 00 04 00000e10",
+         PEER_MSG_LEASE_REQUEST,
+         PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+                 PEER_F_START | PEER_F_DURATION,
+         true},
+        {"offer", "01 06 LEN ID 14 00 00 09 01 0000000077359400 1b 00 00 04 00007530",
+         PEER_MSG_LEASE_OFFER, PEER_F_LEASE_ID | PEER_F_QUANTITY | PEER_F_HOLD_TIME, true},
+        {"ack active", "01 08 LEN ID 1c 00 00 01 05", PEER_MSG_LEASE_ACK,
+         PEER_F_LEASE_ID | PEER_F_STATE, true},
+        {"release with reason", "01 09 LEN ID 1f 80 00 04 'done", PEER_MSG_LEASE_RELEASE,
+         PEER_F_LEASE_ID | PEER_F_REASON, true},
+        {"revoke preempted", "01 0a LEN ID 1d 00 00 02 0007", PEER_MSG_LEASE_REVOKE,
+         PEER_F_LEASE_ID | PEER_F_ERROR, true},
+        {"status failed", "01 0b LEN ID 1c 00 00 01 08 1d 00 00 02 0001", PEER_MSG_LEASE_STATUS,
+         PEER_F_LEASE_ID | PEER_F_STATE | PEER_F_ERROR, true},
+        {"status resync with parameters",
+         "01 0b LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
+         "14 00 00 09 01 0000000077359400 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460 "
+         "1c 00 00 01 04 20 00 00 01 01",
+         PEER_MSG_LEASE_STATUS,
+         PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+                 PEER_F_START | PEER_F_DURATION | PEER_F_STATE | PEER_F_SYNC,
+         true},
+        {"capacity, empty", "01 04 00 04", PEER_MSG_CAPACITY, 0, true},
+        {"capacity, two entries",
+         "01 04 LEN 30 00 00 25 01 01 00 0002 000000006a27b4c0 00000001dcd65000 "
+         "000000006a283500 0000000000000000 "
+         "30 00 00 1c 02 02 07 'compute 0001 000000006a27b4c0 0000000000000080",
+         PEER_MSG_CAPACITY, PEER_F_CAPACITY_ENTRY, true},
+        {"unknown optional TLV skipped", "01 07 LEN ID 7f 80 00 03 010203", PEER_MSG_LEASE_COMMIT,
+         PEER_F_LEASE_ID, false},
+        {"known TLV not listed for the message, optional: skipped", "01 07 LEN 1c 80 00 01 04 ID",
+         PEER_MSG_LEASE_COMMIT, PEER_F_LEASE_ID, false},
+        {"reserved flag bits ignored", "01 07 LEN 10 3f 00 10 00112233445566778899aabbccddeeff",
+         PEER_MSG_LEASE_COMMIT, PEER_F_LEASE_ID, false},
+        {"TLVs out of order", "01 08 LEN 1c 00 00 01 04 ID", PEER_MSG_LEASE_ACK,
+         PEER_F_LEASE_ID | PEER_F_STATE, false},
 };
 
 static void test_good_vectors(void **state)
@@ -170,7 +170,7 @@ static void test_good_vectors(void **state)
 			fail_msg("%s: refused: %s", g->name, err.msg);
 		if (m.type != g->type || m.present != g->present)
 			fail_msg("%s: type %u present 0x%x, expected %u 0x%x", g->name, m.type,
-				 m.present, g->type, g->present);
+			         m.present, g->type, g->present);
 		if (!g->roundtrip)
 			continue;
 		struct tb_writer w;
@@ -246,102 +246,103 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"truncated header", "01 02 00", 1, 2, 0},
-	{"version 2", "02 02 00 04", 1, 1, 0},
-	{"version 0", "00 02 00 04", 1, 1, 0},
-	{"type 0", "01 00 00 04", 1, 3, 0},
-	{"type 12", "01 0c 00 04", 1, 3, 0},
-	{"type 255", "01 ff 00 04", 1, 3, 0},
-	{"length below header", "01 02 00 03", 1, 2, 0},
-	{"length 0", "01 07 00 00", 1, 2, 0},
-	{"keepalive with body", "01 02 00 05 00", 1, 2, 0},
-	{"length says more than there is", "01 07 00 30 ID", 1, 2, 0},
-	{"length says less than there is", "01 02 00 04 00", 1, 2, 0},
-	{"notification too short", "01 03 00 05 04", 1, 2, 0},
-	{"open too short", "01 01 00 0b 0000fde9 005a 00", 1, 2, 0},
-	{"open without region", "01 01 LEN 0000fde9 005a 0000 02 00 00 08 0102030405060708", 3, 2,
-	 0x01},
-	{"open without instance", "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra", 3, 2, 0x02},
-	{"open hold time 2",
-	 "01 01 LEN 0000fde9 0002 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708", 2, 2, 0},
-	{"open ASN 0", "01 01 LEN 00000000 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708",
-	 2, 3, 0},
-	{"open region with a dot",
-	 "01 01 LEN 0000fde9 005a 0000 01 00 00 04 'fr.a 02 00 00 08 0102030405060708", 3, 5, 0x01},
-	{"open region empty", "01 01 LEN 0000fde9 005a 0000 01 00 00 00 02 00 00 08 0102030405060708",
-	 3, 5, 0x01},
-	{"open instance zero",
-	 "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0000000000000000", 3, 5, 0x02},
-	{"open restart time too long",
-	 "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708 "
-	 "04 00 00 03 0e11 00",
-	 3, 5, 0x04},
-	{"TLV header truncated", "01 07 LEN ID 10 00 00", 3, 1, 0x10},
-	{"TLV value past the end", "01 07 LEN 10 00 00 11 00112233445566778899aabbccddeeff", 3, 1,
-	 0x10},
-	{"commit without lease id", "01 07 00 04", 3, 2, 0x10},
-	{"commit with zero id", "01 07 LEN 10 00 00 10 00000000000000000000000000000000", 3, 5,
-	 0x10},
-	{"commit with short id", "01 07 LEN 10 00 00 0f 00112233445566778899aabbccddee", 3, 5, 0x10},
-	{"commit with two ids", "01 07 LEN ID ID", 3, 4, 0x10},
-	{"unknown mandatory TLV", "01 07 LEN ID 7f 00 00 00", 3, 3, 0x7f},
-	{"known TLV not listed for the message, mandatory", "01 07 LEN ID 1c 00 00 01 04", 3, 3,
-	 0x1c},
-	{"OPEN TLV in a lease message", "01 07 LEN ID 01 00 00 03 'fra", 3, 3, 0x01},
-	{"request without start",
-	 "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
-	 "14 00 00 09 01 0000000077359400 16 00 00 04 00005460",
-	 3, 2, 0x15},
-	{"request unit does not fit resource",
-	 "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
-	 "14 00 00 09 03 0000000077359400 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460",
-	 3, 5, 0x14},
-	{"request quantity zero",
-	 "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
-	 "14 00 00 09 01 0000000000000000 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460",
-	 3, 5, 0x14},
-	{"request with two durations", REQ_BASE "16 00 00 04 00000001", 3, 4, 0x16},
-	{"request duration zero", "01 05 LEN ID 16 00 00 04 00000000", 3, 5, 0x16},
-	{"request resource type 5", "01 05 LEN ID 13 00 00 01 05", 3, 5, 0x13},
-	{"request resource name with a space", "01 05 LEN ID 13 00 00 03 02 61 20", 3, 5, 0x13},
-	{"request start before 1970", "01 05 LEN ID 15 00 00 08 ffffffffffffffff", 3, 5, 0x15},
-	{"priority 8", REQ_BASE "17 00 00 02 08 04", 3, 5, 0x17},
-	{"prefix host bits set", REQ_BASE "18 00 00 06 00 04 17 c63365", 3, 5, 0x18},
-	{"prefix host bits set in last partial byte", REQ_BASE "18 00 00 04 00 04 07 0b", 3, 5,
-	 0x18},
-	{"prefix address too long", REQ_BASE "18 00 00 07 00 04 18 c6336400", 3, 5, 0x18},
-	{"prefix family 5", REQ_BASE "18 00 00 03 00 05 00", 3, 5, 0x18},
-	{"prefix v4 length 33", REQ_BASE "18 00 00 08 00 04 21 0000000000", 3, 5, 0x18},
-	{"prefix direction 2", REQ_BASE "18 00 00 03 02 04 00", 3, 5, 0x18},
-	{"prefix truncated", REQ_BASE "18 00 00 02 00 04", 3, 5, 0x18},
-	{"dscp 64", REQ_BASE "19 00 00 01 40", 3, 5, 0x19},
-	{"17 dscp values",
-	 REQ_BASE "19 00 00 01 00 19 00 00 01 01 19 00 00 01 02 19 00 00 01 03 "
-		  "19 00 00 01 04 19 00 00 01 05 19 00 00 01 06 19 00 00 01 07 "
-		  "19 00 00 01 08 19 00 00 01 09 19 00 00 01 0a 19 00 00 01 0b "
-		  "19 00 00 01 0c 19 00 00 01 0d 19 00 00 01 0e 19 00 00 01 0f 19 00 00 01 10",
-	 3, 6, 0x19},
-	{"path with trailing byte", REQ_BASE "1a 00 00 06 01 03 'ams 00", 3, 5, 0x1a},
-	{"path count 0", REQ_BASE "1a 00 00 01 00", 3, 5, 0x1a},
-	{"path region overruns", REQ_BASE "1a 00 00 04 01 05 'ab", 3, 5, 0x1a},
-	{"hold time 999 ms", REQ_BASE "1b 00 00 04 000003e7", 3, 5, 0x1b},
-	{"app name with a slash", REQ_BASE "1e 80 00 03 'a/b", 3, 5, 0x1e},
-	{"ack with state held", "01 08 LEN ID 1c 00 00 01 02", 3, 5, 0x1c},
-	{"status state 10", "01 0b LEN ID 1c 00 00 01 0a", 3, 5, 0x1c},
-	{"status without state", "01 0b LEN ID", 3, 2, 0x1c},
-	{"status empty", "01 0b 00 04", 3, 2, 0x10},
-	{"end of sync with a lease id", "01 0b LEN ID 20 00 00 01 02", 3, 5, 0x20},
-	{"reason with a newline", "01 09 LEN ID 1f 80 00 02 41 0a", 3, 5, 0x1f},
-	{"revoke without error", "01 0a LEN ID", 3, 2, 0x1d},
-	{"capacity steps not increasing",
-	 "01 04 LEN 30 00 00 25 01 01 00 0002 000000006a27b4c0 0000000000000001 "
-	 "000000006a27b4c0 0000000000000000",
-	 3, 5, 0x30},
-	{"capacity unit does not fit",
-	 "01 04 LEN 30 00 00 15 01 03 00 0001 000000006a27b4c0 0000000000000001", 3, 5, 0x30},
-	{"capacity zero steps", "01 04 LEN 30 00 00 05 01 01 00 0000", 3, 5, 0x30},
-	{"capacity step count larger than value",
-	 "01 04 LEN 30 00 00 15 01 01 00 0002 000000006a27b4c0 0000000000000001", 3, 5, 0x30},
+        {"truncated header", "01 02 00", 1, 2, 0},
+        {"version 2", "02 02 00 04", 1, 1, 0},
+        {"version 0", "00 02 00 04", 1, 1, 0},
+        {"type 0", "01 00 00 04", 1, 3, 0},
+        {"type 12", "01 0c 00 04", 1, 3, 0},
+        {"type 255", "01 ff 00 04", 1, 3, 0},
+        {"length below header", "01 02 00 03", 1, 2, 0},
+        {"length 0", "01 07 00 00", 1, 2, 0},
+        {"keepalive with body", "01 02 00 05 00", 1, 2, 0},
+        {"length says more than there is", "01 07 00 30 ID", 1, 2, 0},
+        {"length says less than there is", "01 02 00 04 00", 1, 2, 0},
+        {"notification too short", "01 03 00 05 04", 1, 2, 0},
+        {"open too short", "01 01 00 0b 0000fde9 005a 00", 1, 2, 0},
+        {"open without region", "01 01 LEN 0000fde9 005a 0000 02 00 00 08 0102030405060708", 3, 2,
+         0x01},
+        {"open without instance", "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra", 3, 2, 0x02},
+        {"open hold time 2",
+         "01 01 LEN 0000fde9 0002 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708", 2, 2, 0},
+        {"open ASN 0", "01 01 LEN 00000000 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708",
+         2, 3, 0},
+        {"open region with a dot",
+         "01 01 LEN 0000fde9 005a 0000 01 00 00 04 'fr.a 02 00 00 08 0102030405060708", 3, 5, 0x01},
+        {"open region empty",
+         "01 01 LEN 0000fde9 005a 0000 01 00 00 00 02 00 00 08 0102030405060708", 3, 5, 0x01},
+        {"open instance zero",
+         "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0000000000000000", 3, 5, 0x02},
+        {"open restart time too long",
+         "01 01 LEN 0000fde9 005a 0000 01 00 00 03 'fra 02 00 00 08 0102030405060708 "
+         "04 00 00 03 0e11 00",
+         3, 5, 0x04},
+        {"TLV header truncated", "01 07 LEN ID 10 00 00", 3, 1, 0x10},
+        {"TLV value past the end", "01 07 LEN 10 00 00 11 00112233445566778899aabbccddeeff", 3, 1,
+         0x10},
+        {"commit without lease id", "01 07 00 04", 3, 2, 0x10},
+        {"commit with zero id", "01 07 LEN 10 00 00 10 00000000000000000000000000000000", 3, 5,
+         0x10},
+        {"commit with short id", "01 07 LEN 10 00 00 0f 00112233445566778899aabbccddee", 3, 5,
+         0x10},
+        {"commit with two ids", "01 07 LEN ID ID", 3, 4, 0x10},
+        {"unknown mandatory TLV", "01 07 LEN ID 7f 00 00 00", 3, 3, 0x7f},
+        {"known TLV not listed for the message, mandatory", "01 07 LEN ID 1c 00 00 01 04", 3, 3,
+         0x1c},
+        {"OPEN TLV in a lease message", "01 07 LEN ID 01 00 00 03 'fra", 3, 3, 0x01},
+        {"request without start",
+         "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
+         "14 00 00 09 01 0000000077359400 16 00 00 04 00005460",
+         3, 2, 0x15},
+        {"request unit does not fit resource",
+         "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
+         "14 00 00 09 03 0000000077359400 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460",
+         3, 5, 0x14},
+        {"request quantity zero",
+         "01 05 LEN ID 11 00 00 03 'fra 12 00 00 03 'ams 13 00 00 01 01 "
+         "14 00 00 09 01 0000000000000000 15 00 00 08 000000006a27b4c0 16 00 00 04 00005460",
+         3, 5, 0x14},
+        {"request with two durations", REQ_BASE "16 00 00 04 00000001", 3, 4, 0x16},
+        {"request duration zero", "01 05 LEN ID 16 00 00 04 00000000", 3, 5, 0x16},
+        {"request resource type 5", "01 05 LEN ID 13 00 00 01 05", 3, 5, 0x13},
+        {"request resource name with a space", "01 05 LEN ID 13 00 00 03 02 61 20", 3, 5, 0x13},
+        {"request start before 1970", "01 05 LEN ID 15 00 00 08 ffffffffffffffff", 3, 5, 0x15},
+        {"priority 8", REQ_BASE "17 00 00 02 08 04", 3, 5, 0x17},
+        {"prefix host bits set", REQ_BASE "18 00 00 06 00 04 17 c63365", 3, 5, 0x18},
+        {"prefix host bits set in last partial byte", REQ_BASE "18 00 00 04 00 04 07 0b", 3, 5,
+         0x18},
+        {"prefix address too long", REQ_BASE "18 00 00 07 00 04 18 c6336400", 3, 5, 0x18},
+        {"prefix family 5", REQ_BASE "18 00 00 03 00 05 00", 3, 5, 0x18},
+        {"prefix v4 length 33", REQ_BASE "18 00 00 08 00 04 21 0000000000", 3, 5, 0x18},
+        {"prefix direction 2", REQ_BASE "18 00 00 03 02 04 00", 3, 5, 0x18},
+        {"prefix truncated", REQ_BASE "18 00 00 02 00 04", 3, 5, 0x18},
+        {"dscp 64", REQ_BASE "19 00 00 01 40", 3, 5, 0x19},
+        {"17 dscp values",
+         REQ_BASE "19 00 00 01 00 19 00 00 01 01 19 00 00 01 02 19 00 00 01 03 "
+                  "19 00 00 01 04 19 00 00 01 05 19 00 00 01 06 19 00 00 01 07 "
+                  "19 00 00 01 08 19 00 00 01 09 19 00 00 01 0a 19 00 00 01 0b "
+                  "19 00 00 01 0c 19 00 00 01 0d 19 00 00 01 0e 19 00 00 01 0f 19 00 00 01 10",
+         3, 6, 0x19},
+        {"path with trailing byte", REQ_BASE "1a 00 00 06 01 03 'ams 00", 3, 5, 0x1a},
+        {"path count 0", REQ_BASE "1a 00 00 01 00", 3, 5, 0x1a},
+        {"path region overruns", REQ_BASE "1a 00 00 04 01 05 'ab", 3, 5, 0x1a},
+        {"hold time 999 ms", REQ_BASE "1b 00 00 04 000003e7", 3, 5, 0x1b},
+        {"app name with a slash", REQ_BASE "1e 80 00 03 'a/b", 3, 5, 0x1e},
+        {"ack with state held", "01 08 LEN ID 1c 00 00 01 02", 3, 5, 0x1c},
+        {"status state 10", "01 0b LEN ID 1c 00 00 01 0a", 3, 5, 0x1c},
+        {"status without state", "01 0b LEN ID", 3, 2, 0x1c},
+        {"status empty", "01 0b 00 04", 3, 2, 0x10},
+        {"end of sync with a lease id", "01 0b LEN ID 20 00 00 01 02", 3, 5, 0x20},
+        {"reason with a newline", "01 09 LEN ID 1f 80 00 02 41 0a", 3, 5, 0x1f},
+        {"revoke without error", "01 0a LEN ID", 3, 2, 0x1d},
+        {"capacity steps not increasing",
+         "01 04 LEN 30 00 00 25 01 01 00 0002 000000006a27b4c0 0000000000000001 "
+         "000000006a27b4c0 0000000000000000",
+         3, 5, 0x30},
+        {"capacity unit does not fit",
+         "01 04 LEN 30 00 00 15 01 03 00 0001 000000006a27b4c0 0000000000000001", 3, 5, 0x30},
+        {"capacity zero steps", "01 04 LEN 30 00 00 05 01 01 00 0000", 3, 5, 0x30},
+        {"capacity step count larger than value",
+         "01 04 LEN 30 00 00 15 01 01 00 0002 000000006a27b4c0 0000000000000001", 3, 5, 0x30},
 };
 
 static void test_bad_vectors(void **state)
@@ -358,11 +359,11 @@ static void test_bad_vectors(void **state)
 			fail_msg("%s: accepted (rc %d)", b->name, rc);
 		if (err.code != b->code || err.subcode != b->subcode)
 			fail_msg("%s: NOTIFICATION %u/%u (%s), expected %u/%u", b->name, err.code,
-				 err.subcode, err.msg, b->code, b->subcode);
+			         err.subcode, err.msg, b->code, b->subcode);
 		if (b->code == PEER_ERR_MESSAGE) {
 			if (err.data_len != 4 || err.data[0] != buf[1] || err.data[1] != b->tlv)
 				fail_msg("%s: data names message %u TLV 0x%02x, expected 0x%02x",
-					 b->name, err.data[0], err.data[1], b->tlv);
+				         b->name, err.data[0], err.data[1], b->tlv);
 		}
 		if (strlen(err.msg) == 0)
 			fail_msg("%s: no log message", b->name);
@@ -411,7 +412,7 @@ static void fill_request(struct peer_msg *m)
 	l->start_s = 1780987072;
 	l->duration_s = 3600;
 	m->present = PEER_F_LEASE_ID | PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE |
-		     PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION;
+	             PEER_F_QUANTITY | PEER_F_START | PEER_F_DURATION;
 }
 
 static void test_encoder_refuses_invalid(void **state)
@@ -484,8 +485,8 @@ static void test_stream_framing(void **state)
 	/* Two messages back to back, fed byte by byte as a stream reader would see them. */
 	uint8_t buf[64];
 	size_t n = parse_vec("01 02 00 04 01 07 00 18 10 00 00 10 "
-			     "00112233445566778899aabbccddeeff",
-			     buf, sizeof(buf));
+	                     "00112233445566778899aabbccddeeff",
+	                     buf, sizeof(buf));
 	size_t pos = 0, got = 0;
 	for (size_t avail = 0; avail <= n; avail++) {
 		size_t mlen;
@@ -523,7 +524,7 @@ static void test_lease_names(void **state)
 	assert_int_equal(lease_resource_unit(9), 0);
 	char buf[96];
 	assert_string_equal(peer_notif_describe(3, 5, buf, sizeof(buf)),
-			    "Message Error / Invalid TLV Value");
+	                    "Message Error / Invalid TLV Value");
 	assert_string_equal(peer_notif_describe(4, 0, buf, sizeof(buf)), "Hold Timer Expired");
 	assert_string_equal(peer_notif_describe(9, 9, buf, sizeof(buf)), "code 9 subcode 9");
 	assert_true(peer_region_valid("ams-1"));
@@ -585,44 +586,43 @@ static void test_status_action(void **state)
 	(void)state;
 	/* protocol.md §8 step 2, row by row. */
 	assert_int_equal(lease_status_action(true, LEASE_RESERVED, LEASE_RELEASED),
-			 LEASE_ACT_ADOPT);
+	                 LEASE_ACT_ADOPT);
 	assert_int_equal(lease_status_action(false, LEASE_COMMITTING, LEASE_EXPIRED),
-			 LEASE_ACT_ADOPT);
-	assert_int_equal(lease_status_action(true, LEASE_EXPIRED, LEASE_HELD),
-			 LEASE_ACT_REPLY_OWN);
+	                 LEASE_ACT_ADOPT);
+	assert_int_equal(lease_status_action(true, LEASE_EXPIRED, LEASE_HELD), LEASE_ACT_REPLY_OWN);
 	assert_int_equal(lease_status_action(false, LEASE_CHECKING, LEASE_HELD), LEASE_ACT_ADOPT);
 	assert_int_equal(lease_status_action(false, LEASE_COMMITTING, LEASE_HELD),
-			 LEASE_ACT_NOTHING);
+	                 LEASE_ACT_NOTHING);
 	assert_int_equal(lease_status_action(false, LEASE_COMMITTING, LEASE_RESERVED),
-			 LEASE_ACT_ADOPT);
+	                 LEASE_ACT_ADOPT);
 	assert_int_equal(lease_status_action(false, LEASE_HELD, LEASE_ACTIVE), LEASE_ACT_ADOPT);
 	assert_int_equal(lease_status_action(false, LEASE_RESERVED, LEASE_ACTIVE),
-			 LEASE_ACT_NOTHING);
+	                 LEASE_ACT_NOTHING);
 	assert_int_equal(lease_status_action(true, LEASE_HELD, LEASE_COMMITTING),
-			 LEASE_ACT_NOTHING);
+	                 LEASE_ACT_NOTHING);
 	assert_int_equal(lease_status_action(true, LEASE_NONE, LEASE_RELEASED), LEASE_ACT_NOTHING);
 	assert_int_equal(lease_status_action(true, LEASE_NONE, LEASE_CHECKING), LEASE_ACT_NOTHING);
 	assert_int_equal(lease_status_action(true, LEASE_NONE, LEASE_RESERVED),
-			 LEASE_ACT_REPLY_UNKNOWN);
+	                 LEASE_ACT_REPLY_UNKNOWN);
 	assert_int_equal(lease_status_action(false, LEASE_NONE, LEASE_HELD),
-			 LEASE_ACT_REPLY_UNKNOWN);
+	                 LEASE_ACT_REPLY_UNKNOWN);
 	assert_int_equal(lease_status_action(false, LEASE_RELEASED, LEASE_FAILED),
-			 LEASE_ACT_NOTHING);
+	                 LEASE_ACT_NOTHING);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_vectors),
-		cmocka_unit_test(test_good_fields),
-		cmocka_unit_test(test_bad_vectors),
-		cmocka_unit_test(test_header_data),
-		cmocka_unit_test(test_encoder_refuses_invalid),
-		cmocka_unit_test(test_stream_framing),
-		cmocka_unit_test(test_lease_names),
-		cmocka_unit_test(test_lease_ids),
-		cmocka_unit_test(test_params_equal),
-		cmocka_unit_test(test_status_action),
+	        cmocka_unit_test(test_good_vectors),
+	        cmocka_unit_test(test_good_fields),
+	        cmocka_unit_test(test_bad_vectors),
+	        cmocka_unit_test(test_header_data),
+	        cmocka_unit_test(test_encoder_refuses_invalid),
+	        cmocka_unit_test(test_stream_framing),
+	        cmocka_unit_test(test_lease_names),
+	        cmocka_unit_test(test_lease_ids),
+	        cmocka_unit_test(test_params_equal),
+	        cmocka_unit_test(test_status_action),
 	};
 	return cmocka_run_group_tests_name("peering codec", tests, NULL, NULL);
 }

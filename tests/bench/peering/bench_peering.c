@@ -7,8 +7,9 @@
  * each, as separate gateways would be), each region with its own ledger and TLS identity:
  * S sessions. The requester keeps W leases in flight per session. Each lease:
  * lease_svc_request (recorded durably, LEASE_REQUEST), provider holds durably and offers,
- * requester commits, provider commits durably and acks, requester confirms. A lease counts as done when the requester's ledger reports it
- * reserved; its latency runs from lease_svc_request to that report.
+ * requester commits, provider commits durably and acks, requester confirms. A lease counts as done
+ * when the requester's ledger reports it reserved; its latency runs from lease_svc_request to that
+ * report.
  *
  * Anchor, in the same run: the same exchanges with every ledger in memory (":memory:"), so
  * the ratio is what durability (SQLite WAL, synchronous=FULL, group commit per read burst)
@@ -38,7 +39,7 @@ struct flow {
 	struct {
 		uint8_t id[LEDGER_ID_LEN];
 		double t;
-	} *inflight; /* window slots */
+	} * inflight; /* window slots */
 };
 
 struct region {
@@ -78,13 +79,13 @@ static void send_more(struct bench *b)
 		struct flow *fl = &b->flows[f];
 		while (fl->sent < fl->target && fl->sent - fl->done < b->window) {
 			struct lease_svc_request q = {
-				.peer = fl->peer,
-				.resource = LEASE_RES_BANDWIDTH,
-				.quantity = 1000000,
-				.start_s = time(NULL) + 3600,
-				.duration_s = 3600,
-				.setup_prio = 4,
-				.hold_prio = 4,
+			        .peer = fl->peer,
+			        .resource = LEASE_RES_BANDWIDTH,
+			        .quantity = 1000000,
+			        .start_s = time(NULL) + 3600,
+			        .duration_s = 3600,
+			        .setup_prio = 4,
+			        .hold_prio = 4,
 			};
 			struct ledger_lease x;
 			char why[200];
@@ -156,7 +157,7 @@ static void on_peer(void *arg, const struct peering_peer_change *c)
 }
 
 static int setup_region(struct region *r, const char *name, const char *pki, const char *dir,
-			bool durable, int n_peers, const uint16_t *ports)
+                        bool durable, int n_peers, const uint16_t *ports)
 {
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	struct tidal_cfg *c = &r->cfg;
@@ -197,16 +198,23 @@ static int setup_region(struct region *r, const char *name, const char *pki, con
 		snprintf(path, sizeof(path), ":memory:");
 	}
 	struct ledger_params lp = {
-		.path = path, .region = name, .cfg = c, .now = time(NULL),
-		.on_change = on_change, .arg = r,
+	        .path = path,
+	        .region = name,
+	        .cfg = c,
+	        .now = time(NULL),
+	        .on_change = on_change,
+	        .arg = r,
 	};
 	r->ledger = ledger_open(&lp, NULL);
 	if (!r->ledger)
 		return -1;
 	struct lease_svc_params sp = {
-		.base = r->b ? r->b->base : NULL, .ledger = r->ledger, .cfg = c,
-		.on_peer = on_peer, .arg = r,
-		.no_group_commit = getenv("NO_GROUP") != NULL,
+	        .base = r->b ? r->b->base : NULL,
+	        .ledger = r->ledger,
+	        .cfg = c,
+	        .on_peer = on_peer,
+	        .arg = r,
+	        .no_group_commit = getenv("NO_GROUP") != NULL,
 	};
 	return (r->svc = lease_svc_new(&sp)) ? 0 : -1;
 }
@@ -226,8 +234,8 @@ static void parent_gone(evutil_socket_t fd, short what, void *arg)
 /* Provider region i in a child process (a separate gateway: its disk syncs overlap the
  * requester's), until the parent closes the pipe. The child closes the pipes of the
  * providers started before it, or they would never see their end. */
-static pid_t start_provider(int i, const char *pki, const char *dir, bool durable,
-			    uint16_t *port, int *ctl_fd, const int *earlier)
+static pid_t start_provider(int i, const char *pki, const char *dir, bool durable, uint16_t *port,
+                            int *ctl_fd, const int *earlier)
 {
 	int up[2], down[2];
 	if (pipe(up) || pipe(down))
@@ -270,7 +278,7 @@ static pid_t start_provider(int i, const char *pki, const char *dir, bool durabl
 /* One run: one requester region leasing from S provider regions (S sessions), W leases in
  * flight per session, N leases in all. Returns leases/s. */
 static double run(const char *pki, const char *dir, int sessions, long window, long total,
-		  bool durable, double *p50, double *p99)
+                  bool durable, double *p50, double *p99)
 {
 	uint16_t ports[MAX_PEERS];
 	int ctl_fd[MAX_PEERS];
@@ -280,7 +288,7 @@ static double run(const char *pki, const char *dir, int sessions, long window, l
 	struct bench *b = calloc(1, sizeof(*b));
 	for (; started < sessions; started++) {
 		child[started] = start_provider(started, pki, dir, durable, &ports[started],
-						&ctl_fd[started], ctl_fd);
+		                                &ctl_fd[started], ctl_fd);
 		if (child[started] < 0) {
 			fprintf(stderr, "provider %d did not start\n", started);
 			goto out;
@@ -334,8 +342,8 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s/tidal-bench-peering-%d", folder, (int)getpid());
 	snprintf(pki, sizeof(pki), "%s/pki", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "mkdir -p '%s' && '%s' '%s' req p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 >/dev/null 2>&1", dir,
-		 MKCERTS, pki);
+	         "mkdir -p '%s' && '%s' '%s' req p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 >/dev/null 2>&1",
+	         dir, MKCERTS, pki);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cannot make certificates with %s\n", MKCERTS);
 		return 1;
@@ -346,10 +354,10 @@ int main(int argc, char **argv)
 		int sessions;
 		long window, leases;
 	} variants[] = {
-		{"1 session, 1 in flight", 1, 1, total / 10 > 50 ? total / 10 : 50},
-		{"1 session, 64 in flight", 1, 64, total},
-		{"10 sessions, 16 in flight each", 10, 16, total},
-		{"10 sessions, 64 in flight each", 10, 64, total * 2},
+	        {"1 session, 1 in flight", 1, 1, total / 10 > 50 ? total / 10 : 50},
+	        {"1 session, 64 in flight", 1, 64, total},
+	        {"10 sessions, 16 in flight each", 10, 16, total},
+	        {"10 sessions, 64 in flight each", 10, 64, total * 2},
 	};
 	printf("%-34s %9s %12s %9s %9s %12s %9s %9s %7s\n", "variant", "leases", "memory/s",
 	       "p50 ms", "p99 ms", "durable/s", "p50 ms", "p99 ms", "ratio");
@@ -360,9 +368,9 @@ int main(int argc, char **argv)
 		double m50 = 0, m99 = 0, d50 = 0, d99 = 0;
 		long n = variants[v].leases;
 		double mem = run(pki, dir, variants[v].sessions, variants[v].window, n, false, &m50,
-				 &m99);
+		                 &m99);
 		double dur = run(pki, dir, variants[v].sessions, variants[v].window, n, true, &d50,
-				 &d99);
+		                 &d99);
 		printf("%-34s %9ld %12.0f %9.2f %9.2f %12.0f %9.2f %9.2f %6.2fx\n",
 		       variants[v].name, n, mem, m50, m99, dur, d50, d99, mem > 0 ? dur / mem : 0);
 		fflush(stdout);
