@@ -5,7 +5,7 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | tls | sigstop | crash | nocert
+#   CASE: two | hold-timeout | three | tls | sigstop | crash | nocert | reload
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -382,6 +382,28 @@ PY
 import json; a=json.load(open('$T/ams.json'))
 s=sum(l['quantity'] for l in a if l['state'] in ('held','reserved','active'))
 assert s == $peak, (s, $peak)" || fail "calendar peak $peak differs from the leases booked"
+	;;
+reload)
+	# Peers added and removed by a reload; a removed peer hears Cease / Peer De-configured.
+	region fra 9s ams
+	region ams 9s fra lon
+	region lon 9s fra ams
+	start fra
+	start ams
+	start lon
+	poll 15 established fra ams || fail "fra-ams not established"
+	established fra lon && fail "fra peers with lon before it is configured"
+	region fra 9s ams lon
+	ctl fra reload >/dev/null || fail "reload with lon refused"
+	poll 15 established fra lon || fail "lon not established after the reload"
+	established fra ams || fail "ams lost by a reload that kept it"
+	region fra 9s lon
+	ctl fra reload >/dev/null || fail "reload without ams refused"
+	poll 10 grep -q 'received NOTIFICATION 6/2 Cease / Peer De-configured' "$T/ams.log" ||
+		fail "ams not told it was de-configured"
+	[ "$(ctl fra -j show peers | jq_py "sorted(p['peer'] for p in d)")" = "['lon']" ] ||
+		fail "show peers after removing ams: $(ctl fra show peers)"
+	established fra lon || fail "lon lost by the second reload"
 	;;
 nocert)
 	# A missing certificate keeps the region running without peering; a reload with the
