@@ -9,6 +9,7 @@
 #include "frr.h"
 #include "history_int.h"
 #include "ledger.h"
+#include "peering_mod.h"
 
 const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_status_module,
@@ -17,6 +18,7 @@ const struct tidald_module_ops *const tidald_modules[] = {
 	&tidald_forecast_module,
 	&tidald_frr_module,
 	&tidald_collector_module,
+	&tidald_peering_module, /* needs the ledger */
 };
 
 const size_t tidald_n_modules = sizeof(tidald_modules) / sizeof(tidald_modules[0]);
