@@ -64,7 +64,10 @@ demo_single() {
 	[ $rc -eq 0 ] || { echo "tidald exited with $rc" >&2; return 1; }
 	[ -e "$sock" ] && { echo "socket $sock left behind" >&2; left=1; }
 	[ -e "$statedir/tidald.pid" ] && { echo "pid file left behind" >&2; left=1; }
-	kill -0 "$stopped" 2>/dev/null && { echo "tidald (pid $stopped) is still running" >&2; left=1; }
+	if kill -0 "$stopped" 2>/dev/null; then
+		echo "tidald (pid $stopped) is still running" >&2
+		left=1
+	fi
 	[ $left -eq 0 ] || return 1
 	demo_say "done: tidald stopped cleanly; no process, socket or pid file left"
 }
