@@ -435,8 +435,8 @@ dl_watch() { # the live view until the replay ends
 	return $rc
 }
 
-dl_results() { # the controller's reasons, the leases, graphs
-	local spec ar app png
+dl_results() { # the controller's reasons, the leases, metrics, graphs
+	local spec ar app png families
 	if dl_serves "show decisions"; then
 		demo_say "tidalctl show decisions --last 8 (region a)"
 		dl_ctl a show decisions --last 8 | sed 's/^/  /'
@@ -445,6 +445,11 @@ dl_results() { # the controller's reasons, the leases, graphs
 		demo_say "tidalctl show leases (region a)"
 		dl_ctl a show leases | sed 's/^/  /'
 	fi
+	demo_say "GET /metrics of region a (some of what a NOC scrapes)"
+	families='peer_up|leases\{state="(reserved|active)"|reserved_bps|link_reserved_bps'
+	families+='|forecast_demand_bps\{class="video-c",quantile="0.95"'
+	demo_metrics 127.0.0.1:9479 "^tidal_($families)" "$(tr_ns a)" ||
+		demo_note "no /metrics from region a"
 	if ! dl_serves graph; then
 		demo_skip "graphs" "this tidald has no \`tidalctl graph\`"
 		return 0

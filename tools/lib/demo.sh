@@ -42,10 +42,13 @@ demo_wait() {
 	done
 }
 
-# demo_metrics HOST:PORT [PATTERN]: print the tidal_ and process_ lines of /metrics (or only
-# those matching the regular expression PATTERN).
+# demo_metrics HOST:PORT [PATTERN] [NETNS]: print the tidal_ and process_ lines of /metrics
+# (or only those matching the regular expression PATTERN), fetched from inside the network
+# namespace NETNS when given.
 demo_metrics() {
-	python3 - "$1" "${2:-^(tidal|process)_}" <<'PY'
+	local run=()
+	[ -n "${3:-}" ] && run=(nsenter --net="/var/run/netns/$3")
+	"${run[@]}" python3 - "$1" "${2:-^(tidal|process)_}" <<'PY'
 import re, sys, urllib.request
 text = urllib.request.urlopen("http://%s/metrics" % sys.argv[1], timeout=10).read().decode()
 for line in text.splitlines():
