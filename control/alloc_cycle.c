@@ -16,25 +16,17 @@
 #include "alloc_mod_int.h"
 #include "collector.h"
 #include "log.h"
+#include "peering_mod.h"
 #include "tidald.h"
-
-#pragma weak demand_forecast_get
-#pragma weak collector_rate_bps
 
 /* ---- peers ----------------------------------------------------------------------------- */
 
 /* Leasing from a peer goes through the peering module's lease service. This tidald is built
  * without it: the decision is logged and nothing is booked. */
-static int lease_from_peer(struct alloc_mod *m, const char *peer, const char *app, const char *what,
-                           char *result, size_t len)
-{
-	(void)m, (void)app, (void)what;
-	snprintf(result, len, "skipped: no peering module to lease from %s", peer);
-	return -ENOTSUP;
-}
-
-/* Capacity that peers advertise on their links (transit). Adverts reach tidald through the
- * peering module; without it no remote link is known and transit is not planned. */
+/* Capacity that peers advertise on their links and pools, for transit and remote pools.
+ * The peering module receives the adverts (CAPACITY) but has no accessor for them yet, so
+ * no remote resource is known and only local ones are planned; requests for remote hops
+ * (book_hop below) are ready for the day they are. */
 static size_t remote_resources(struct alloc_mod *m, struct alloc_resource *out, size_t max)
 {
 	(void)m, (void)out, (void)max;
@@ -69,9 +61,7 @@ static const struct demand_forecast *find_forecast(struct cycle *c, const char *
 		for (size_t i = 0; i < c->up->n; i++)
 			if (c->up->forecasts[i] && !strcmp(c->up->forecasts[i]->series, series))
 				return c->up->forecasts[i];
-	if (demand_forecast_get)
-		return demand_forecast_get(c->m->d, series);
-	return NULL;
+	return demand_forecast_get(c->m->d, series);
 }
 
 static int region_index(const struct cycle *c, const char *name)
@@ -177,9 +167,7 @@ static int build_classes(struct cycle *c)
 			continue; /* no peer to send it to: nothing to reserve */
 		struct alloc_class *k = &c->cls[c->n_cls];
 		snprintf(c->cls_names[c->n_cls], LEDGER_RES_MAX, "%s", a->name);
-		double measured = -1;
-		if (collector_rate_bps)
-			measured = collector_rate_bps(c->m->d, a->name, COLL_DIR_OUT);
+		double measured = collector_rate_bps(c->m->d, a->name, COLL_DIR_OUT);
 		*k = (struct alloc_class){.name = c->cls_names[c->n_cls],
 		                          .kind = ALLOC_BANDWIDTH,
 		                          .src = 0,
@@ -303,11 +291,76 @@ static void apply_release(struct cycle *c, struct ledger *lg, const struct alloc
 	            v->start, v->end, result, x->reason);
 }
 
+static enum lease_resource lease_res(enum alloc_kind k)
+{
+	switch (k) {
+	case ALLOC_VCPU:
+		return LEASE_RES_VCPU;
+	case ALLOC_MEMORY:
+		return LEASE_RES_MEMORY;
+	case ALLOC_STORAGE:
+		return LEASE_RES_STORAGE;
+	default:
+		return LEASE_RES_BANDWIDTH;
+	}
+}
+
+/* One hop of a request: booked here, or leased from the region that owns it. */
+static int book_hop(struct cycle *c, struct ledger *lg, const struct alloc_request *q, unsigned h,
+                    uint8_t id[LEDGER_ID_LEN], char *why, size_t len)
+{
+	const struct alloc_resource *r = &c->res[q->hops[h]];
+	const char *app = c->cls_names[q->cls];
+	struct ledger_lease out;
+	if (r->owner != 0) {
+		struct lease_svc *svc = peering_mod_get(c->m->d);
+		if (!svc) {
+			snprintf(why, len, "no peering module to lease from %s",
+			         c->regions[r->owner]);
+			return -ENOTSUP;
+		}
+		struct lease_svc_request lr = {.peer = c->regions[r->owner],
+		                               .resource = lease_res(r->kind),
+		                               .quantity = q->quantity,
+		                               .start_s = q->start,
+		                               .duration_s = (uint32_t)(q->end - q->start),
+		                               .setup_prio = q->prio,
+		                               .hold_prio = q->prio,
+		                               .app = app,
+		                               .match = c->cls_match[q->cls]};
+		int rc = lease_svc_request(svc, &lr, &out, why, len);
+		if (rc == 0)
+			memcpy(id, out.id, LEDGER_ID_LEN);
+		return rc;
+	}
+	struct ledger_req r2;
+	memset(&r2, 0, sizeof(r2));
+	ledger_id_new(r2.id);
+	snprintf(r2.requester, sizeof(r2.requester), "%s", c->cfg->region.name);
+	snprintf(r2.provider, sizeof(r2.provider), "%s", c->cfg->region.name);
+	snprintf(r2.resource, sizeof(r2.resource), "%s", c->res_names[q->hops[h]]);
+	r2.kind = (enum ledger_kind)r->kind;
+	r2.quantity = q->quantity;
+	r2.start = q->start;
+	r2.end = q->end;
+	r2.setup_prio = r2.hold_prio = q->prio;
+	if (c->cls_match[q->cls])
+		snprintf(r2.match, sizeof(r2.match), "%s", c->cls_match[q->cls]);
+	snprintf(r2.app, sizeof(r2.app), "%s", app);
+	enum ledger_err e = LEDGER_OK;
+	int rc = ledger_book(lg, &r2, c->now, &out, &e);
+	if (rc == 0)
+		memcpy(id, r2.id, LEDGER_ID_LEN);
+	else
+		snprintf(why, len, "%s", ledger_err_name(e));
+	return rc;
+}
+
 static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc_request *q)
 {
 	struct alloc_mod *m = c->m;
 	const char *app = c->cls_names[q->cls];
-	char path[160] = "", result[64];
+	char path[160] = "", result[64], why[128] = "";
 	size_t off = 0;
 	bool remote = false;
 	for (unsigned h = 0; h < q->n_hops && off < sizeof(path); h++) {
@@ -316,45 +369,46 @@ static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc
 		remote |= c->res[q->hops[h]].owner != 0;
 	}
 	enum alloc_kind kind = c->res[q->hops[0]].kind;
-	if (remote) {
-		/* Every hop or none: a local hop alone would carry nothing. */
-		int peer = c->res[q->hops[q->n_hops - 1]].owner;
-		lease_from_peer(m, c->regions[peer], app, path, result, sizeof(result));
-		m->skipped++;
-		amod_decide(m, "lease", app, path, kind, q->quantity, q->start, q->end, result,
-		            q->reason);
-		return;
-	}
-	struct ledger_req r;
-	memset(&r, 0, sizeof(r));
-	ledger_id_new(r.id);
-	snprintf(r.requester, sizeof(r.requester), "%s", c->cfg->region.name);
-	snprintf(r.provider, sizeof(r.provider), "%s", c->cfg->region.name);
-	snprintf(r.resource, sizeof(r.resource), "%s", c->res_names[q->hops[0]]);
-	r.kind = (enum ledger_kind)kind;
-	r.quantity = q->quantity;
-	r.start = q->start;
-	r.end = q->end;
-	r.setup_prio = r.hold_prio = q->prio;
-	if (c->cls_match[q->cls])
-		snprintf(r.match, sizeof(r.match), "%s", c->cls_match[q->cls]);
-	snprintf(r.app, sizeof(r.app), "%s", app);
-	struct ledger_lease out;
-	enum ledger_err why = LEDGER_OK;
-	int rc = ledger_book(lg, &r, c->now, &out, &why);
-	char id[LEDGER_ID_STR];
-	if (rc == 0) {
-		if (!amod_grow((void **)&m->managed, &m->cap_managed, m->n_managed + 1,
-		               LEDGER_ID_LEN))
-			memcpy(m->managed[m->n_managed++], r.id, LEDGER_ID_LEN);
-		snprintf(result, sizeof(result), "booked %.8s", ledger_id_fmt(r.id, id));
-		m->requests++;
+	/* Every hop or none: a hop alone carries nothing. */
+	uint8_t ids[ALLOC_MAX_HOPS][LEDGER_ID_LEN];
+	unsigned done = 0;
+	int rc = 0;
+	for (; done < q->n_hops; done++)
+		if ((rc = book_hop(c, lg, q, done, ids[done], why, sizeof(why))))
+			break;
+	if (rc) {
+		for (unsigned h = 0; h < done; h++) {
+			struct ledger_lease out;
+			enum ledger_err e;
+			struct lease_svc *svc = peering_mod_get(m->d);
+			if (c->res[q->hops[h]].owner != 0 && svc) {
+				char w[64];
+				lease_svc_release(svc, ids[h], &out, w, sizeof(w));
+			} else {
+				ledger_release(lg, ids[h], c->now, &out, &e);
+			}
+		}
+		snprintf(result, sizeof(result), "%s: %.50s",
+		         rc == -ENOTSUP ? "skipped" : "refused", why);
+		if (rc == -ENOTSUP)
+			m->skipped++;
+		else
+			m->refused++;
 	} else {
-		snprintf(result, sizeof(result), "refused: %s", ledger_err_name(why));
-		m->refused++;
+		for (unsigned h = 0; h < q->n_hops; h++)
+			if (!amod_grow((void **)&m->managed, &m->cap_managed, m->n_managed + 1,
+			               LEDGER_ID_LEN))
+				memcpy(m->managed[m->n_managed++], ids[h], LEDGER_ID_LEN);
+		char id[LEDGER_ID_STR];
+		snprintf(result, sizeof(result), "%s %.8s", remote ? "requested" : "booked",
+		         ledger_id_fmt(ids[0], id));
+		m->requests++;
 	}
-	amod_decide(m, q->replaces ? "resize" : "request", app, path, kind, q->quantity, q->start,
-	            q->end, result, q->reason);
+	amod_decide(m,
+	            q->replaces ? "resize"
+	            : remote    ? "lease"
+	                        : "request",
+	            app, path, kind, q->quantity, q->start, q->end, result, q->reason);
 }
 
 static void keep_views(struct alloc_mod *m, const struct cycle *c, const struct alloc_plan *p)
@@ -439,13 +493,21 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 		snprintf(msg, len, "out of memory");
 	}
 	if (!rc) {
-		/* Releases first (they make room), then bookings, in one durable batch. */
-		bool batch = ledger_batch_begin(lg) == 0;
+		/* Releases first (they make room), then bookings, in one durable batch: the
+		 * peering module's when it runs (requests to peers leave once it is durable). */
+		struct lease_svc *svc = peering_mod_get(m->d);
+		bool batch = false;
+		if (svc)
+			lease_svc_begin(svc);
+		else
+			batch = ledger_batch_begin(lg) == 0;
 		for (size_t i = 0; i < plan->n_rel; i++)
 			apply_release(&c, lg, &plan->rel[i]);
 		for (size_t i = 0; i < plan->n_req; i++)
 			apply_request(&c, lg, &plan->req[i]);
-		if (batch && ledger_batch_commit(lg) != 0) {
+		if (svc) {
+			lease_svc_end(svc);
+		} else if (batch && ledger_batch_commit(lg) != 0) {
 			snprintf(msg, len, "the ledger could not store the cycle's bookings");
 			rc = -EIO;
 		}

@@ -32,11 +32,6 @@
 #include "metrics.h"
 #include "tidald.h"
 
-/* Provided by the history/forecast and collector modules. Until a tidald links them, the
- * controller works from the forecasts an update carries, and without measured rates. */
-#pragma weak demand_forecast_get
-#pragma weak collector_rate_bps
-
 _Static_assert((int)ALLOC_BANDWIDTH == (int)LEDGER_KIND_BANDWIDTH &&
                        (int)ALLOC_VCPU == (int)LEDGER_KIND_VCPU &&
                        (int)ALLOC_MEMORY == (int)LEDGER_KIND_MEMORY &&
@@ -238,9 +233,8 @@ int alloc_app_view(struct tidald *d, const char *app, struct alloc_app_view *out
 	memset(out, 0, sizeof(*out));
 	out->demand = out->need = out->quantile = -1;
 	out->reserved = reserved_now(d, app);
-	if (collector_rate_bps)
-		out->demand = collector_rate_bps(d, app, COLL_DIR_OUT);
-	if (out->demand < 0 && demand_forecast_get) {
+	out->demand = collector_rate_bps(d, app, COLL_DIR_OUT);
+	if (out->demand < 0) {
 		const struct demand_forecast *f = demand_forecast_get(d, app);
 		if (f && f->h)
 			out->demand = f->point[0];
@@ -283,10 +277,6 @@ static int alloc_mod_start(struct tidald *d, void **state)
 	ctl_register(d, "show decisions", cmd_decisions, m,
 	             "the allocation controller's recent decisions and why");
 	ctl_register(d, "alloc run", cmd_run, m, "run one allocation cycle now");
-	if (!demand_forecast_get)
-		log_info("alloc: no forecast module in this tidald: cycles run on "
-		         "forecast updates and `tidalctl alloc run`, from measured rates and "
-		         "min_rate");
 	*state = m;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "cfg.h"
 
 struct tidald;
+struct metrics_writer;
 
 enum coll_dir { COLL_DIR_IN = 0, COLL_DIR_OUT = 1 };
 
@@ -46,6 +47,9 @@ struct coll_backend_ops {
 	int (*set_rate)(void *be, const char *ifname, uint32_t class_id, uint64_t bps);
 	/* Detach; keep_enforcing leaves rate enforcement in place (pinned pacing). */
 	void (*close)(void *be, bool keep_enforcing);
+	/* Optional (may be NULL): append backend-specific families to /metrics (e.g. the
+	 * BPF programs' parse and drop-reason counters). */
+	void (*metrics)(void *be, struct metrics_writer *w);
 };
 
 /* After every sample the collector emits TIDALD_EV_RATES_SAMPLED with a struct

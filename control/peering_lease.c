@@ -1,0 +1,1155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * peering_lease: the lease service, both roles of docs/protocol.md §7-§9 over the ledger.
+ *
+ * Owns the session manager (peering/), the queue of answers waiting for a group commit and
+ * the per-peer capacity adverts received. The ledger owns the leases: every state change
+ * goes through ledger.h, and every answer that promises something (LEASE_OFFER, LEASE_ACK,
+ * LEASE_COMMIT) leaves only after the ledger made it durable. Must never send for a lease
+ * what the ledger has not recorded, nor book anything the ledger did not admit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "peering_mod.h"
+
+#define RETAIN_SYNC_S      86400 /* terminal leases resynchronised (protocol.md §8) */
+#define OFFER_HOLD_S       30
+#define PAST_START_SLACK_S 60
+
+struct out {
+	char peer[PEER_REGION_MAX];
+	uint8_t type;
+	uint8_t id[LEDGER_ID_LEN];
+	uint8_t state;
+	uint16_t error;
+	uint32_t hold_ms;
+	bool lease_params; /* REQUEST/resync STATUS: parameters from the ledger record */
+	bool resync;
+	bool promise; /* OFFER/ACK: if the batch fails, say internal instead */
+};
+
+struct peer_ctx {
+	uint64_t adv[LEASE_RES_MAX + 1]; /* last advertised amount now, per resource */
+	bool adv_known[LEASE_RES_MAX + 1];
+	bool synced; /* END_OF_SYNC received this session */
+};
+
+struct lease_svc {
+	struct lease_svc_params p;
+	struct tidal_cfg *cfg; /* our copy: a tidal_cfg is deep; we keep only what we need */
+	char region[PEER_REGION_MAX];
+	struct peer_mgr *mgr;
+	struct out *q;
+	size_t nq, capq;
+	int depth; /* >0 while one of our operations runs */
+	bool in_batch;
+	bool cap_dirty;
+	struct event *cap_timer;
+	struct event *flush_ev; /* group commit: flush after this loop iteration's reads */
+	struct peer_msg msg;    /* scratch for building messages */
+	/* Copies of what the config said, to rebuild sessions on reload. */
+	struct cfg_peering peering;
+	struct peer_cfg {
+		char name[PEER_REGION_MAX];
+		char link[CFG_NAME_MAX];
+		char host[CFG_HOST_MAX];
+		uint16_t port;
+	} * peers;
+	size_t n_peers;
+	struct pool_cfg {
+		char name[CFG_NAME_MAX];
+		uint64_t amount[LEASE_RES_MAX + 1];
+	} * pools;
+	size_t n_pools;
+	uint32_t asn;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- names and conversions ----------------------------------------------------------- */
+
+static unsigned kind_to_res(enum ledger_kind k)
+{
+	return (unsigned)k + 1; /* LEDGER_KIND_BANDWIDTH = 0 .. LEASE_RES_BANDWIDTH = 1 .. */
+}
+
+static enum ledger_kind res_to_kind(unsigned r)
+{
+	return (enum ledger_kind)(r - 1);
+}
+
+static unsigned state_to_wire(enum ledger_state st)
+{
+	return (unsigned)st + 1;
+}
+
+static uint16_t err_to_wire(enum ledger_err e)
+{
+	switch (e) {
+	case LEDGER_E_NO_CAPACITY:
+		return LEASE_ERR_INSUFFICIENT_CAPACITY;
+	case LEDGER_E_CONFLICT:
+		return LEASE_ERR_ID_CONFLICT;
+	case LEDGER_E_UNKNOWN_RESOURCE:
+		return LEASE_ERR_UNKNOWN_RESOURCE;
+	case LEDGER_E_INVALID:
+		return LEASE_ERR_BAD_PARAMETERS;
+	case LEDGER_E_NOT_FOUND:
+		return LEASE_ERR_UNKNOWN_LEASE;
+	case LEDGER_E_HOLD_TIMEOUT:
+		return LEASE_ERR_HOLD_TIMEOUT;
+	case LEDGER_E_PREEMPTED:
+		return LEASE_ERR_PREEMPTED;
+	case LEDGER_E_ENDED:
+		return LEASE_ERR_END_REACHED;
+	case LEDGER_E_ILLEGAL:
+	case LEDGER_E_TERMINAL:
+		return LEASE_ERR_WRONG_STATE;
+	case LEDGER_E_PROVISION:
+	case LEDGER_E_STORAGE:
+		return LEASE_ERR_INTERNAL;
+	default:
+		return LEASE_ERR_NONE;
+	}
+}
+
+static enum ledger_err err_from_wire(uint16_t e)
+{
+	switch (e) {
+	case LEASE_ERR_INSUFFICIENT_CAPACITY:
+		return LEDGER_E_NO_CAPACITY;
+	case LEASE_ERR_UNKNOWN_RESOURCE:
+		return LEDGER_E_UNKNOWN_RESOURCE;
+	case LEASE_ERR_BAD_PARAMETERS:
+		return LEDGER_E_INVALID;
+	case LEASE_ERR_ID_CONFLICT:
+		return LEDGER_E_CONFLICT;
+	case LEASE_ERR_UNKNOWN_LEASE:
+		return LEDGER_E_NOT_FOUND;
+	case LEASE_ERR_HOLD_TIMEOUT:
+		return LEDGER_E_HOLD_TIMEOUT;
+	case LEASE_ERR_PREEMPTED:
+		return LEDGER_E_PREEMPTED;
+	case LEASE_ERR_END_REACHED:
+		return LEDGER_E_ENDED;
+	default:
+		return LEDGER_E_PEER;
+	}
+}
+
+/* Pool name inside a ledger resource name ("pool.NAME.kind", "PEER:pool.NAME.kind"). */
+static void pool_of(const char *res, char *out, size_t len)
+{
+	out[0] = '\0';
+	const char *p = strstr(res, "pool.");
+	if (!p)
+		return;
+	p += 5;
+	const char *dot = strrchr(p, '.');
+	size_t n = dot ? (size_t)(dot - p) : strlen(p);
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* "dst 198.51.100.0/24, dscp af41" -> MATCH TLVs. Items it cannot read are skipped (the
+ * ledger holds what this code wrote, so that does not happen). */
+static void match_to_msg(const char *match, struct peer_msg *m)
+{
+	struct lease_msg *l = &m->lease;
+	char buf[LEDGER_MATCH_MAX];
+	snprintf(buf, sizeof(buf), "%s", match);
+	char *save = NULL;
+	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char kw[8], val[128];
+		if (sscanf(item, " %7s %127s", kw, val) != 2)
+			continue;
+		if (!strcmp(kw, "dscp") && l->n_dscp < LEASE_MATCH_MAX) {
+			uint8_t d;
+			if (cfg_parse_dscp(val, &d, NULL) == 0)
+				l->dscp[l->n_dscp++] = d;
+		} else if ((!strcmp(kw, "dst") || !strcmp(kw, "src")) &&
+		           l->n_prefix < LEASE_MATCH_MAX) {
+			struct cfg_prefix cp;
+			if (cfg_parse_prefix(val, &cp, NULL) == 0) {
+				struct lease_prefix *px = &l->prefix[l->n_prefix++];
+				memset(px, 0, sizeof(*px));
+				px->dir = kw[0] == 's';
+				px->family = cp.family == AF_INET6 ? 6 : 4;
+				px->len = cp.len;
+				memcpy(px->addr, cp.addr, cp.family == AF_INET6 ? 16 : 4);
+			}
+		}
+	}
+	if (l->n_prefix)
+		m->present |= PEER_F_MATCH_PREFIX;
+	if (l->n_dscp)
+		m->present |= PEER_F_MATCH_DSCP;
+}
+
+static void match_from_msg(const struct peer_msg *m, char *out, size_t len)
+{
+	const struct lease_msg *l = &m->lease;
+	size_t k = 0;
+	out[0] = '\0';
+	for (unsigned i = 0; (m->present & PEER_F_MATCH_PREFIX) && i < l->n_prefix; i++) {
+		struct cfg_prefix cp = {.family = l->prefix[i].family == 6 ? AF_INET6 : AF_INET,
+		                        .len = l->prefix[i].len};
+		memcpy(cp.addr, l->prefix[i].addr, 16);
+		char p[64];
+		k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%s%s %s", k ? ", " : "",
+		                      l->prefix[i].dir ? "src" : "dst",
+		                      cfg_fmt_prefix(&cp, p, sizeof(p)));
+	}
+	for (unsigned i = 0; (m->present & PEER_F_MATCH_DSCP) && i < l->n_dscp; i++) {
+		char d[16];
+		k += (size_t)snprintf(out + k, k < len ? len - k : 0, "%sdscp %s", k ? ", " : "",
+		                      cfg_fmt_dscp(l->dscp[i], d, sizeof(d)));
+	}
+	if (k >= len)
+		out[len - 1] = '\0';
+}
+
+/* Fill the parameter TLVs of a lease message from a ledger record. */
+static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
+{
+	struct lease_msg *l = &m->lease;
+	snprintf(l->requester, sizeof(l->requester), "%s", x->requester);
+	snprintf(l->provider, sizeof(l->provider), "%s", x->provider);
+	l->resource = (uint8_t)kind_to_res(x->kind);
+	pool_of(x->resource, l->resource_name, sizeof(l->resource_name));
+	l->unit = (uint8_t)lease_resource_unit(l->resource);
+	l->quantity = x->quantity;
+	l->start_s = x->start;
+	int64_t d = x->end - x->start;
+	l->duration_s = d > 0 && d <= UINT32_MAX ? (uint32_t)d : UINT32_MAX;
+	l->setup_prio = x->setup_prio;
+	l->hold_prio = x->hold_prio;
+	m->present |= PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
+	              PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY;
+	match_to_msg(x->match, m);
+	if (x->app[0]) {
+		snprintf(l->app, sizeof(l->app), "%s", x->app);
+		m->present |= PEER_F_APP;
+	}
+}
+
+/* ---- the answer queue and group commit ---------------------------------------------- */
+
+static void queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
+                  uint8_t state, uint16_t error)
+{
+	if (s->nq == s->capq) {
+		size_t nc = s->capq ? s->capq * 2 : 64;
+		struct out *nq = realloc(s->q, nc * sizeof(*nq));
+		if (!nq) {
+			log_err("peering: out of memory queueing a %s", peer_msg_type_name(type));
+			return;
+		}
+		s->q = nq;
+		s->capq = nc;
+	}
+	struct out *o = &s->q[s->nq++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->peer, sizeof(o->peer), "%s", peer);
+	o->type = type;
+	if (id)
+		memcpy(o->id, id, LEDGER_ID_LEN);
+	o->state = state;
+	o->error = error;
+	o->promise = type == PEER_MSG_LEASE_OFFER || type == PEER_MSG_LEASE_ACK ||
+	             type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST;
+}
+
+static void send_out(struct lease_svc *s, const struct out *o, bool failed)
+{
+	struct peer *p = peer_mgr_find(s->mgr, o->peer);
+	if (!p || peer_get_state(p) != PEER_ESTABLISHED)
+		return; /* resynchronisation will tell */
+	struct peer_msg *m = &s->msg;
+	uint8_t type = o->type;
+	if (failed && o->promise) {
+		if (type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST)
+			return; /* our own record did not change: nothing was promised */
+		type = PEER_MSG_LEASE_STATUS;
+	}
+	peer_msg_init(m, type);
+	memcpy(m->lease.id.b, o->id, LEDGER_ID_LEN);
+	m->present = PEER_F_LEASE_ID;
+	struct ledger_lease x;
+	bool have = ledger_get(s->p.ledger, o->id, &x) == 0;
+	switch (type) {
+	case PEER_MSG_LEASE_REQUEST:
+		if (!have)
+			return;
+		params_from_lease(m, &x);
+		if (x.hold_until > now_s()) {
+			m->lease.hold_ms = OFFER_HOLD_S * 1000;
+			m->present |= PEER_F_HOLD_TIME;
+		}
+		break;
+	case PEER_MSG_LEASE_OFFER: {
+		if (!have || x.state != LEDGER_HELD)
+			return;
+		int64_t left = x.hold_until - now_s();
+		uint64_t ms = left > 0 ? (uint64_t)left * 1000 : LEASE_HOLD_MS_MIN;
+		m->lease.hold_ms = (uint32_t)(ms < LEASE_HOLD_MS_MIN   ? LEASE_HOLD_MS_MIN
+		                              : ms > LEASE_HOLD_MS_MAX ? LEASE_HOLD_MS_MAX
+		                                                       : ms);
+		m->lease.unit = (uint8_t)lease_resource_unit(kind_to_res(x.kind));
+		m->lease.quantity = x.quantity;
+		m->present |= PEER_F_QUANTITY | PEER_F_HOLD_TIME;
+		break;
+	}
+	case PEER_MSG_LEASE_ACK:
+		if (!have || (x.state != LEDGER_RESERVED && x.state != LEDGER_ACTIVE))
+			return;
+		m->lease.state = (uint8_t)state_to_wire(x.state);
+		m->present |= PEER_F_STATE;
+		break;
+	case PEER_MSG_LEASE_REVOKE:
+		m->lease.error = o->error;
+		m->present |= PEER_F_ERROR;
+		break;
+	case PEER_MSG_LEASE_STATUS:
+		if (failed && o->promise) {
+			m->lease.state = LEASE_FAILED;
+			m->lease.error = LEASE_ERR_INTERNAL;
+		} else if (o->state) {
+			m->lease.state = o->state;
+			m->lease.error = o->error;
+		} else if (have) {
+			m->lease.state = (uint8_t)state_to_wire(x.state);
+			m->lease.error = err_to_wire(x.reason);
+		} else {
+			m->lease.state = LEASE_FAILED;
+			m->lease.error = LEASE_ERR_UNKNOWN_LEASE;
+		}
+		m->present |= PEER_F_STATE;
+		if (m->lease.error)
+			m->present |= PEER_F_ERROR;
+		if (o->resync) {
+			m->lease.sync = LEASE_SYNC_RESYNC;
+			m->present |= PEER_F_SYNC;
+			if (have)
+				params_from_lease(m, &x);
+			if (have && x.state == LEDGER_HELD && x.hold_until > now_s()) {
+				int64_t left = x.hold_until - now_s();
+				m->lease.hold_ms = (uint32_t)(left > 3600 ? 3600000 : left * 1000);
+				m->present |= PEER_F_HOLD_TIME;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	if (peer_send(p, m) == -EINVAL) {
+		char ids[LEDGER_ID_STR];
+		log_err("peering: %s: could not encode %s for lease %s", o->peer,
+		        peer_msg_type_name(type), ledger_id_fmt(o->id, ids));
+	}
+}
+
+static void op_begin(struct lease_svc *s)
+{
+	if (s->depth++ == 0 && !s->p.no_group_commit && !s->in_batch) {
+		if (ledger_batch_begin(s->p.ledger) == 0)
+			s->in_batch = true;
+	}
+}
+
+/* Make the batch durable, then send what waited for it. */
+static void flush(struct lease_svc *s)
+{
+	bool failed = false;
+	if (s->in_batch) {
+		s->in_batch = false;
+		s->depth++; /* changes reported by the commit queue more answers */
+		if (ledger_batch_commit(s->p.ledger) != 0) {
+			failed = true;
+			log_err("peering: ledger commit failed: answering 'internal' to this "
+			        "batch");
+		}
+		s->depth--;
+	}
+	for (size_t i = 0; i < s->nq; i++)
+		send_out(s, &s->q[i], failed);
+	s->nq = 0;
+}
+
+/* End of an operation started by a local caller: durable before we return to it. */
+static void op_end(struct lease_svc *s)
+{
+	if (--s->depth == 0)
+		flush(s);
+}
+
+/* End of handling one received message: the answers wait for the group commit, which
+ * runs once every session that had something to read in this loop iteration was read
+ * (libevent runs an event activated now after the reads already pending). */
+static void op_end_deferred(struct lease_svc *s)
+{
+	if (--s->depth > 0)
+		return;
+	if (!s->in_batch || s->p.no_group_commit || !s->flush_ev)
+		flush(s);
+	else
+		event_active(s->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct lease_svc *s = arg;
+	if (s->depth == 0)
+		flush(s);
+}
+
+void lease_svc_begin(struct lease_svc *s)
+{
+	op_begin(s);
+}
+
+void lease_svc_end(struct lease_svc *s)
+{
+	op_end(s);
+}
+
+/* ---- ledger changes we did not cause ------------------------------------------------- */
+
+void lease_svc_on_change(struct lease_svc *s, const struct ledger_change *c)
+{
+	const struct ledger_lease *x = &c->lease;
+	bool provider = strcmp(x->provider, s->region) == 0;
+	bool requester = strcmp(x->requester, s->region) == 0;
+	if (provider && !requester && c->from != x->state) {
+		if (x->state == LEDGER_REVOKED && x->reason != LEDGER_E_PEER)
+			queue(s, x->requester, PEER_MSG_LEASE_REVOKE, x->id, 0,
+			      x->reason == LEDGER_OK ? LEASE_ERR_ADMINISTRATIVE
+			                             : err_to_wire(x->reason));
+		else if (x->state == LEDGER_EXPIRED && c->from == LEDGER_HELD)
+			queue(s, x->requester, PEER_MSG_LEASE_STATUS, x->id, LEASE_EXPIRED,
+			      LEASE_ERR_HOLD_TIMEOUT);
+	}
+	if (provider && !requester && ledger_state_live(x->state) != ledger_state_live(c->from))
+		s->cap_dirty = true;
+	if (provider && !requester && c->created)
+		s->cap_dirty = true;
+	if (s->depth == 0)
+		flush(s); /* from the ledger's own timer */
+}
+
+/* ---- provider role ------------------------------------------------------------------- */
+
+static const struct peer_cfg *peer_cfg(const struct lease_svc *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (!strcmp(s->peers[i].name, name))
+			return &s->peers[i];
+	return NULL;
+}
+
+/* The local resource a peer's request books, or false. */
+static bool local_resource(const struct lease_svc *s, const char *peer, unsigned res,
+                           const char *pool, char *out, size_t len)
+{
+	if (res == LEASE_RES_BANDWIDTH) {
+		const struct peer_cfg *pc = peer_cfg(s, peer);
+		if (!pc || !pc->link[0] || pool[0])
+			return false;
+		snprintf(out, len, "link.%s", pc->link);
+		return true;
+	}
+	for (size_t i = 0; i < s->n_pools; i++) {
+		const struct pool_cfg *pc = &s->pools[i];
+		if ((pool[0] && strcmp(pc->name, pool)) || !pc->amount[res])
+			continue;
+		snprintf(out, len, "pool.%s.%s", pc->name, ledger_kind_name(res_to_kind(res)));
+		return true;
+	}
+	return false;
+}
+
+static void reply_status(struct lease_svc *s, const char *peer, const uint8_t *id, unsigned state,
+                         unsigned error)
+{
+	queue(s, peer, PEER_MSG_LEASE_STATUS, id, (uint8_t)state, (uint16_t)error);
+}
+
+/* Answer for a lease as the provider's record stands. */
+static void answer_record(struct lease_svc *s, const char *peer, const struct ledger_lease *x)
+{
+	if (x->state == LEDGER_HELD)
+		queue(s, peer, PEER_MSG_LEASE_OFFER, x->id, 0, 0);
+	else if (x->state == LEDGER_RESERVED || x->state == LEDGER_ACTIVE)
+		queue(s, peer, PEER_MSG_LEASE_ACK, x->id, 0, 0);
+	else if (!ledger_state_live(x->state))
+		reply_status(s, peer, x->id, state_to_wire(x->state), err_to_wire(x->reason));
+}
+
+static void on_request(struct lease_svc *s, const char *peer, const struct peer_msg *m)
+{
+	const struct lease_msg *l = &m->lease;
+	const uint8_t *id = l->id.b;
+	if (strcmp(l->provider, s->region) || strcmp(l->requester, peer)) {
+		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NOT_PERMITTED);
+		return;
+	}
+	if ((m->present & PEER_F_PATH) && (l->n_path > 1 || strcmp(l->path[0], s->region))) {
+		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NO_PATH);
+		return;
+	}
+	struct ledger_req q;
+	memset(&q, 0, sizeof(q));
+	memcpy(q.id, id, LEDGER_ID_LEN);
+	snprintf(q.requester, sizeof(q.requester), "%s", l->requester);
+	snprintf(q.provider, sizeof(q.provider), "%s", l->provider);
+	if (!local_resource(s, peer, l->resource, l->resource_name, q.resource,
+	                    sizeof(q.resource))) {
+		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_RESOURCE);
+		return;
+	}
+	q.kind = res_to_kind(l->resource);
+	q.quantity = l->quantity;
+	q.start = l->start_s;
+	q.end = l->start_s + (int64_t)l->duration_s;
+	q.setup_prio = m->present & PEER_F_PRIORITY ? l->setup_prio : LEASE_PRIORITY_DEFAULT;
+	q.hold_prio = m->present & PEER_F_PRIORITY ? l->hold_prio : LEASE_PRIORITY_DEFAULT;
+	match_from_msg(m, q.match, sizeof(q.match));
+	if (m->present & PEER_F_APP)
+		snprintf(q.app, sizeof(q.app), "%s", l->app);
+	q.hold_s = OFFER_HOLD_S;
+	if ((m->present & PEER_F_HOLD_TIME) && l->hold_ms / 1000 < q.hold_s)
+		q.hold_s = l->hold_ms / 1000 ? l->hold_ms / 1000 : 1;
+
+	struct ledger_lease x;
+	if (ledger_get(s->p.ledger, q.id, &x) != 0 && q.start < now_s() - PAST_START_SLACK_S) {
+		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_BAD_PARAMETERS);
+		return;
+	}
+	enum ledger_err why = LEDGER_OK;
+	int rc = ledger_request(s->p.ledger, &q, now_s(), &x, &why);
+	if (rc == 0)
+		answer_record(s, peer, &x);
+	else
+		reply_status(s, peer, id, LEASE_FAILED,
+		             err_to_wire(why != LEDGER_OK ? why : LEDGER_E_STORAGE));
+}
+
+static bool get_role(struct lease_svc *s, const char *peer, const uint8_t *id, bool provider,
+                     struct ledger_lease *x)
+{
+	if (ledger_get(s->p.ledger, id, x) != 0) {
+		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_LEASE);
+		return false;
+	}
+	const char *me = provider ? x->provider : x->requester;
+	const char *them = provider ? x->requester : x->provider;
+	if (strcmp(me, s->region) || strcmp(them, peer)) {
+		reply_status(s, peer, id, state_to_wire(x->state), LEASE_ERR_NOT_PERMITTED);
+		return false;
+	}
+	return true;
+}
+
+static void on_commit(struct lease_svc *s, const char *peer, const uint8_t *id)
+{
+	struct ledger_lease x;
+	if (!get_role(s, peer, id, true, &x))
+		return;
+	if (x.state == LEDGER_HELD) {
+		enum ledger_err why = LEDGER_OK;
+		int rc = ledger_commit(s->p.ledger, id, now_s(), &x, &why);
+		if (rc == -ETIMEDOUT || why == LEDGER_E_HOLD_TIMEOUT) {
+			reply_status(s, peer, id, LEASE_EXPIRED, LEASE_ERR_HOLD_TIMEOUT);
+			return;
+		}
+		if (rc) {
+			reply_status(s, peer, id, LEASE_FAILED, err_to_wire(why));
+			return;
+		}
+	}
+	if (x.state == LEDGER_CHECKING || x.state == LEDGER_COMMITTING)
+		reply_status(s, peer, id, state_to_wire(x.state), LEASE_ERR_WRONG_STATE);
+	else
+		answer_record(s, peer, &x);
+}
+
+static void on_release(struct lease_svc *s, const char *peer, const uint8_t *id)
+{
+	struct ledger_lease x;
+	if (!get_role(s, peer, id, true, &x))
+		return;
+	if (ledger_state_live(x.state)) {
+		enum ledger_err why = LEDGER_OK;
+		if (ledger_release(s->p.ledger, id, now_s(), &x, &why) != 0) {
+			reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(why));
+			return;
+		}
+	}
+	reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(x.reason));
+}
+
+/* ---- requester role ------------------------------------------------------------------ */
+
+/* Move a requester-side lease forward to `target` (held, committing or reserved) with the
+ * ledger's events, sending COMMIT when it passes committing. */
+static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *x,
+                    enum ledger_state target)
+{
+	int64_t now = now_s();
+	while (ledger_state_live(x->state) && x->state < target) {
+		enum ledger_event ev = x->state == LEDGER_CHECKING ? LEDGER_EV_ADMIT
+		                       : x->state == LEDGER_HELD   ? LEDGER_EV_COMMIT
+		                                                   : LEDGER_EV_CONFIRM;
+		if (x->state >= LEDGER_RESERVED)
+			break;
+		enum ledger_err why;
+		if (ledger_event(s->p.ledger, x->id, ev, now, LEDGER_OK, x, &why) != 0) {
+			char ids[LEDGER_ID_STR];
+			log_warn("peering: lease %s: %s refused by the ledger (%s)",
+			         ledger_id_fmt(x->id, ids), ledger_event_name(ev),
+			         ledger_err_name(why));
+			return;
+		}
+		if (ev == LEDGER_EV_COMMIT && target == LEDGER_COMMITTING)
+			queue(s, peer, PEER_MSG_LEASE_COMMIT, x->id, 0, 0);
+	}
+}
+
+/* Adopt a terminal state the peer reported. */
+static void adopt_terminal(struct lease_svc *s, struct ledger_lease *x, unsigned state,
+                           unsigned error)
+{
+	int64_t now = now_s();
+	enum ledger_err reason = err_from_wire((uint16_t)error), why;
+	const uint8_t *id = x->id;
+	struct ledger *l = s->p.ledger;
+	switch (state) {
+	case LEASE_RELEASED:
+		ledger_release(l, id, now, x, &why);
+		return;
+	case LEASE_REVOKED:
+		ledger_revoke(l, id, now, reason == LEDGER_E_PREEMPTED ? reason : LEDGER_E_PEER, x,
+		              &why);
+		return;
+	case LEASE_EXPIRED:
+		if (ledger_event(l, id, LEDGER_EV_HOLD_TIMEOUT, now, LEDGER_E_HOLD_TIMEOUT, x,
+		                 &why) == 0 ||
+		    ledger_event(l, id, LEDGER_EV_END, now, LEDGER_E_ENDED, x, &why) == 0)
+			return;
+		ledger_event(l, id, LEDGER_EV_FAIL, now, reason, x, &why);
+		return;
+	default:
+		ledger_event(l, id, x->state == LEDGER_CHECKING ? LEDGER_EV_REJECT : LEDGER_EV_FAIL,
+		             now, reason, x, &why);
+		return;
+	}
+}
+
+static void on_offer(struct lease_svc *s, const char *peer, const uint8_t *id)
+{
+	struct ledger_lease x;
+	if (!get_role(s, peer, id, false, &x))
+		return;
+	if (!ledger_state_live(x.state)) {
+		reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(x.reason));
+		return;
+	}
+	if (x.state == LEDGER_CHECKING || x.state == LEDGER_HELD)
+		advance(s, peer, &x, LEDGER_COMMITTING); /* tidald commits every offer at once */
+}
+
+static void on_ack(struct lease_svc *s, const char *peer, const struct peer_msg *m)
+{
+	struct ledger_lease x;
+	if (!get_role(s, peer, m->lease.id.b, false, &x))
+		return;
+	if (!ledger_state_live(x.state)) {
+		reply_status(s, peer, x.id, state_to_wire(x.state), err_to_wire(x.reason));
+		return;
+	}
+	if (x.state < LEDGER_RESERVED)
+		advance(s, peer, &x, LEDGER_RESERVED);
+}
+
+static void on_revoke(struct lease_svc *s, const char *peer, const struct peer_msg *m)
+{
+	struct ledger_lease x;
+	if (!get_role(s, peer, m->lease.id.b, false, &x))
+		return;
+	if (ledger_state_live(x.state))
+		adopt_terminal(s, &x, LEASE_REVOKED, m->lease.error);
+}
+
+/* ---- LEASE_STATUS and resynchronisation ---------------------------------------------- */
+
+static void on_status(struct lease_svc *s, const char *peer, const struct peer_msg *m)
+{
+	const struct lease_msg *l = &m->lease;
+	struct ledger_lease x;
+	memset(&x, 0, sizeof(x));
+	bool known = ledger_get(s->p.ledger, l->id.b, &x) == 0;
+	if (known) {
+		bool mine = (!strcmp(x.provider, s->region) && !strcmp(x.requester, peer)) ||
+		            (!strcmp(x.requester, s->region) && !strcmp(x.provider, peer));
+		if (!mine)
+			return; /* not a lease between us and this peer: ignore */
+	}
+	bool provider;
+	if (known)
+		provider = !strcmp(x.provider, s->region);
+	else
+		provider = (m->present & PEER_F_PROVIDER) && !strcmp(l->provider, s->region);
+	unsigned my_state = known ? state_to_wire(x.state) : LEASE_NONE;
+	switch (lease_status_action(provider, my_state, l->state)) {
+	case LEASE_ACT_ADOPT:
+		if (lease_state_terminal(l->state))
+			adopt_terminal(s, &x, l->state, l->error);
+		else
+			advance(s, peer, &x,
+			        l->state == LEASE_HELD ? LEDGER_COMMITTING : LEDGER_RESERVED);
+		break;
+	case LEASE_ACT_REPLY_OWN:
+		reply_status(s, peer, l->id.b, my_state, err_to_wire(x.reason));
+		break;
+	case LEASE_ACT_REPLY_UNKNOWN:
+		reply_status(s, peer, l->id.b, LEASE_FAILED, LEASE_ERR_UNKNOWN_LEASE);
+		break;
+	default:
+		break;
+	}
+}
+
+struct sync_ctx {
+	struct lease_svc *s;
+	const char *peer;
+	bool after_peer_sync; /* repeat REQUEST/COMMIT (step 3) instead of sending status */
+	int64_t now;
+};
+
+static int sync_one(const struct ledger_lease *x, void *arg)
+{
+	struct sync_ctx *c = arg;
+	struct lease_svc *s = c->s;
+	bool req = !strcmp(x->requester, s->region) && !strcmp(x->provider, c->peer);
+	bool prov = !strcmp(x->provider, s->region) && !strcmp(x->requester, c->peer);
+	if (!req && !prov)
+		return 0;
+	if (c->after_peer_sync) {
+		if (!req)
+			return 0;
+		if (x->state == LEDGER_CHECKING) {
+			queue(s, c->peer, PEER_MSG_LEASE_REQUEST, x->id, 0, 0);
+		} else if (x->state == LEDGER_HELD) {
+			struct ledger_lease y = *x;
+			advance(s, c->peer, &y, LEDGER_COMMITTING);
+		} else if (x->state == LEDGER_COMMITTING) {
+			queue(s, c->peer, PEER_MSG_LEASE_COMMIT, x->id, 0, 0);
+		}
+		return 0;
+	}
+	if (!ledger_state_live(x->state) && x->updated < c->now - RETAIN_SYNC_S)
+		return 0;
+	queue(s, c->peer, PEER_MSG_LEASE_STATUS, x->id, 0, 0);
+	s->q[s->nq - 1].resync = true;
+	return 0;
+}
+
+static void send_capacity(struct lease_svc *s, struct peer *p)
+{
+	struct peer_msg *m = &s->msg;
+	peer_msg_init(m, PEER_MSG_CAPACITY);
+	int64_t now = now_s();
+	for (unsigned res = 1; res <= LEASE_RES_MAX && m->cap.n < PEER_CAP_ENTRIES_MAX; res++) {
+		for (size_t k = 0; k < (res == LEASE_RES_BANDWIDTH ? 1 : s->n_pools); k++) {
+			char name[LEDGER_RES_MAX];
+			const char *pool = res == LEASE_RES_BANDWIDTH ? "" : s->pools[k].name;
+			if (!local_resource(s, peer_name(p), res, pool, name, sizeof(name)))
+				continue;
+			int i = ledger_resource_find(s->p.ledger, name);
+			struct ledger_resource_info info;
+			if (i < 0 || ledger_resource_info(s->p.ledger, (size_t)i, now, &info))
+				continue;
+			struct peer_cap_entry *e = &m->cap.e[m->cap.n++];
+			e->resource = (uint8_t)res;
+			e->unit = (uint8_t)lease_resource_unit(res);
+			snprintf(e->name, sizeof(e->name), "%s", pool);
+			e->n_steps = 1;
+			e->steps[0].time_s = now;
+			e->steps[0].amount =
+			        info.capacity > info.peak ? info.capacity - info.peak : 0;
+			if (m->cap.n == PEER_CAP_ENTRIES_MAX)
+				break;
+		}
+	}
+	if (m->cap.n)
+		m->present = PEER_F_CAPACITY_ENTRY;
+	peer_send(p, m);
+}
+
+static void resync(struct lease_svc *s, struct peer *p)
+{
+	struct sync_ctx c = {.s = s, .peer = peer_name(p), .now = now_s()};
+	ledger_foreach(s->p.ledger, true, sync_one, &c);
+	flush(s);
+	struct peer_msg *m = &s->msg;
+	peer_msg_init(m, PEER_MSG_LEASE_STATUS);
+	m->lease.sync = LEASE_SYNC_END;
+	m->present = PEER_F_SYNC;
+	peer_send(p, m);
+	send_capacity(s, p);
+}
+
+static void on_capacity(struct lease_svc *s, struct peer *p, const struct peer_msg *m)
+{
+	(void)s;
+	struct peer_ctx *ctx = peer_get_user(p);
+	if (!ctx)
+		return;
+	for (unsigned i = 0; i < m->cap.n; i++) {
+		const struct peer_cap_entry *e = &m->cap.e[i];
+		ctx->adv[e->resource] = e->steps[0].amount;
+		ctx->adv_known[e->resource] = true;
+	}
+}
+
+/* ---- session callbacks --------------------------------------------------------------- */
+
+static void on_msg(void *arg, struct peer *p, const struct peer_msg *m)
+{
+	struct lease_svc *s = arg;
+	const char *peer = peer_name(p);
+	op_begin(s);
+	switch (m->type) {
+	case PEER_MSG_CAPACITY:
+		on_capacity(s, p, m);
+		break;
+	case PEER_MSG_LEASE_REQUEST:
+		on_request(s, peer, m);
+		break;
+	case PEER_MSG_LEASE_OFFER:
+		on_offer(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_COMMIT:
+		on_commit(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_ACK:
+		on_ack(s, peer, m);
+		break;
+	case PEER_MSG_LEASE_RELEASE:
+		on_release(s, peer, m->lease.id.b);
+		break;
+	case PEER_MSG_LEASE_REVOKE:
+		on_revoke(s, peer, m);
+		break;
+	case PEER_MSG_LEASE_STATUS:
+		if ((m->present & PEER_F_SYNC) && (m->lease.sync & LEASE_SYNC_END)) {
+			struct sync_ctx c = {
+			        .s = s, .peer = peer, .after_peer_sync = true, .now = now_s()};
+			struct peer_ctx *ctx = peer_get_user(p);
+			if (ctx)
+				ctx->synced = true;
+			ledger_foreach(s->p.ledger, false, sync_one, &c);
+		} else {
+			on_status(s, peer, m);
+		}
+		break;
+	default:
+		break;
+	}
+	op_end_deferred(s);
+}
+
+static void on_burst_end(void *arg, struct peer *p)
+{
+	(void)p, (void)arg; /* the flush event, armed by op_end_deferred, commits */
+}
+
+static void on_state(void *arg, struct peer *p, enum peer_state old, enum peer_state now)
+{
+	struct lease_svc *s = arg;
+	struct peer_ctx *ctx = peer_get_user(p);
+	if (ctx && now != PEER_ESTABLISHED)
+		ctx->synced = false;
+	if (now == PEER_ESTABLISHED)
+		resync(s, p);
+	if (s->p.on_peer) {
+		struct peering_peer_change c = {.peer = peer_name(p), .from = old, .to = now};
+		s->p.on_peer(s->p.arg, &c);
+	}
+}
+
+static void cap_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	struct lease_svc *s = arg;
+	if (!s->cap_dirty)
+		return;
+	s->cap_dirty = false;
+	for (size_t i = 0; i < peer_mgr_count(s->mgr); i++) {
+		struct peer *p = peer_mgr_at(s->mgr, i);
+		if (peer_get_state(p) == PEER_ESTABLISHED)
+			send_capacity(s, p);
+	}
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+static void copy_cfg(struct lease_svc *s, const struct tidal_cfg *cfg)
+{
+	snprintf(s->region, sizeof(s->region), "%s", cfg->region.name);
+	s->asn = cfg->region.asn;
+	s->peering = cfg->peering;
+	free(s->peers);
+	free(s->pools);
+	s->peers = calloc(cfg->n_peers ? cfg->n_peers : 1, sizeof(*s->peers));
+	s->pools = calloc(cfg->n_pools ? cfg->n_pools : 1, sizeof(*s->pools));
+	s->n_peers = s->peers ? cfg->n_peers : 0;
+	s->n_pools = s->pools ? cfg->n_pools : 0;
+	for (size_t i = 0; i < s->n_peers; i++) {
+		struct peer_cfg *pc = &s->peers[i];
+		snprintf(pc->name, sizeof(pc->name), "%s", cfg->peers[i].name);
+		snprintf(pc->link, sizeof(pc->link), "%s", cfg->peers[i].link);
+		snprintf(pc->host, sizeof(pc->host), "%s", cfg->peers[i].address.host);
+		pc->port = cfg->peers[i].address.port;
+	}
+	for (size_t i = 0; i < s->n_pools; i++) {
+		struct pool_cfg *pc = &s->pools[i];
+		snprintf(pc->name, sizeof(pc->name), "%s", cfg->pools[i].name);
+		pc->amount[LEASE_RES_VCPU] = cfg->pools[i].vcpu;
+		pc->amount[LEASE_RES_MEMORY] = cfg->pools[i].memory_bytes;
+		pc->amount[LEASE_RES_STORAGE] = cfg->pools[i].storage_bytes;
+	}
+}
+
+static void add_peer(struct lease_svc *s, const struct peer_cfg *pc)
+{
+	struct peer *p = peer_mgr_add(s->mgr, pc->name, pc->host[0] ? pc->host : NULL, pc->port);
+	if (p)
+		peer_set_user(p, calloc(1, sizeof(struct peer_ctx)));
+}
+
+static void drop_peer(struct lease_svc *s, struct peer *p)
+{
+	free(peer_get_user(p));
+	peer_set_user(p, NULL);
+	peer_mgr_remove(s->mgr, p);
+}
+
+static int start_sessions(struct lease_svc *s)
+{
+	const struct cfg_peering *pg = &s->peering;
+	uint32_t resources = 0;
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (s->peers[i].link[0])
+			resources |= 1u << LEASE_RES_BANDWIDTH;
+	for (size_t i = 0; i < s->n_pools; i++)
+		for (unsigned r = LEASE_RES_VCPU; r <= LEASE_RES_MAX; r++)
+			if (s->pools[i].amount[r])
+				resources |= 1u << r;
+	struct peer_mgr_params mp = {
+	        .base = s->p.base,
+	        .region = s->region,
+	        .asn = s->asn,
+	        .listen_host = pg->listen.host,
+	        .listen_port = pg->listen.port,
+	        .certificate = pg->certificate,
+	        .private_key = pg->private_key,
+	        .ca = pg->ca,
+	        .hold_time_s = (uint16_t)(pg->hold_time_ms / 1000),
+	        .resources = resources,
+	        .on_state = on_state,
+	        .on_msg = on_msg,
+	        .on_burst_end = on_burst_end,
+	        .cb_arg = s,
+	};
+	s->mgr = peer_mgr_new(&mp);
+	if (!s->mgr)
+		return -EINVAL;
+	for (size_t i = 0; i < s->n_peers; i++)
+		add_peer(s, &s->peers[i]);
+	return 0;
+}
+
+static void stop_sessions(struct lease_svc *s)
+{
+	if (!s->mgr)
+		return;
+	for (size_t i = 0; i < peer_mgr_count(s->mgr); i++) {
+		struct peer *p = peer_mgr_at(s->mgr, i);
+		free(peer_get_user(p));
+		peer_set_user(p, NULL);
+	}
+	peer_mgr_free(s->mgr);
+	s->mgr = NULL;
+}
+
+struct lease_svc *lease_svc_new(const struct lease_svc_params *p)
+{
+	if (!p->base || !p->ledger || !p->cfg || !p->cfg->peering.enabled) {
+		log_err("peering: needs an event base, the ledger and a [peering] section");
+		return NULL;
+	}
+	struct lease_svc *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->p = *p;
+	s->p.cfg = NULL;
+	copy_cfg(s, p->cfg);
+	s->cap_timer = event_new(p->base, -1, EV_PERSIST, cap_timer_cb, s);
+	s->flush_ev = event_new(p->base, -1, 0, flush_cb, s);
+	struct timeval one = {1, 0};
+	if (!s->cap_timer || !s->flush_ev || event_add(s->cap_timer, &one) || start_sessions(s)) {
+		lease_svc_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void lease_svc_free(struct lease_svc *s)
+{
+	if (!s)
+		return;
+	if (s->in_batch)
+		flush(s);
+	stop_sessions(s);
+	if (s->cap_timer)
+		event_free(s->cap_timer);
+	if (s->flush_ev)
+		event_free(s->flush_ev);
+	free(s->q);
+	free(s->peers);
+	free(s->pools);
+	free(s);
+}
+
+int lease_svc_reload(struct lease_svc *s, const struct tidal_cfg *cfg)
+{
+	struct cfg_peering old = s->peering;
+	copy_cfg(s, cfg);
+	const struct cfg_peering *n = &s->peering;
+	if (memcmp(&old.listen, &n->listen, sizeof(old.listen)) ||
+	    strcmp(old.certificate, n->certificate) || strcmp(old.private_key, n->private_key) ||
+	    strcmp(old.ca, n->ca) || old.hold_time_ms != n->hold_time_ms) {
+		log_info("peering: [peering] changed: restarting the sessions");
+		stop_sessions(s);
+		return start_sessions(s);
+	}
+	/* Peers gone or moved are removed; new or moved ones added. */
+	for (size_t i = 0; i < peer_mgr_count(s->mgr);) {
+		struct peer *p = peer_mgr_at(s->mgr, i);
+		if (!peer_cfg(s, peer_name(p)))
+			drop_peer(s, p);
+		else
+			i++;
+	}
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (!peer_mgr_find(s->mgr, s->peers[i].name))
+			add_peer(s, &s->peers[i]);
+	return 0;
+}
+
+struct peer_mgr *lease_svc_sessions(struct lease_svc *s)
+{
+	return s->mgr;
+}
+
+/* ---- local operations ---------------------------------------------------------------- */
+
+int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
+                      struct ledger_lease *out, char *why, size_t why_len)
+{
+	const struct peer_cfg *pc = r->peer ? peer_cfg(s, r->peer) : NULL;
+	if (!pc) {
+		snprintf(why, why_len, "no [peer.%s] in the config", r->peer ? r->peer : "");
+		return -ENOENT;
+	}
+	if (r->resource < LEASE_RES_BANDWIDTH || r->resource > LEASE_RES_MAX) {
+		snprintf(why, why_len, "resource must be bandwidth, vcpu, memory or storage");
+		return -EINVAL;
+	}
+	struct ledger_req q;
+	memset(&q, 0, sizeof(q));
+	ledger_id_new(q.id);
+	snprintf(q.requester, sizeof(q.requester), "%s", s->region);
+	snprintf(q.provider, sizeof(q.provider), "%s", pc->name);
+	if (r->resource == LEASE_RES_BANDWIDTH || !r->pool || !r->pool[0])
+		snprintf(q.resource, sizeof(q.resource), "%s:%s", pc->name,
+		         ledger_kind_name(res_to_kind(r->resource)));
+	else
+		snprintf(q.resource, sizeof(q.resource), "%s:pool.%s.%s", pc->name, r->pool,
+		         ledger_kind_name(res_to_kind(r->resource)));
+	q.kind = res_to_kind(r->resource);
+	q.quantity = r->quantity;
+	q.start = r->start_s;
+	q.end = r->start_s + (int64_t)r->duration_s;
+	q.setup_prio = r->setup_prio;
+	q.hold_prio = r->hold_prio;
+	if (r->match)
+		snprintf(q.match, sizeof(q.match), "%s", r->match);
+	if (r->app)
+		snprintf(q.app, sizeof(q.app), "%s", r->app);
+	q.checking = true;
+	/* The wait for an offer lasts the peer's restart time (protocol.md §8 step 4). */
+	q.hold_s = 120;
+	struct peer *p = peer_mgr_find(s->mgr, pc->name);
+	if (p && peer_get_state(p) == PEER_ESTABLISHED) {
+		struct peer_stats st;
+		peer_get_stats(p, &st);
+		if (st.peer_restart_time_s)
+			q.hold_s = st.peer_restart_time_s;
+	}
+	op_begin(s);
+	enum ledger_err e = LEDGER_OK;
+	int rc = ledger_request(s->p.ledger, &q, now_s(), out, &e);
+	if (rc == 0)
+		queue(s, pc->name, PEER_MSG_LEASE_REQUEST, q.id, 0, 0);
+	else
+		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
+	op_end(s);
+	if (rc == 0)
+		ledger_get(s->p.ledger, q.id, out);
+	return rc;
+}
+
+int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
+                      struct ledger_lease *out, char *why, size_t why_len)
+{
+	struct ledger_lease x;
+	if (ledger_get(s->p.ledger, id, &x) != 0) {
+		snprintf(why, why_len, "no such lease");
+		return -ENOENT;
+	}
+	bool requester = !strcmp(x.requester, s->region);
+	bool provider = !strcmp(x.provider, s->region);
+	enum ledger_err e = LEDGER_OK;
+	int rc;
+	op_begin(s);
+	if (provider && !requester) {
+		/* No reason recorded = an operator's decision; lease_svc_on_change sends
+		 * LEASE_REVOKE(administrative) once it is durable. */
+		rc = ledger_revoke(s->p.ledger, id, now_s(), LEDGER_OK, out, &e);
+	} else {
+		rc = ledger_release(s->p.ledger, id, now_s(), out, &e);
+		if (rc == 0 && requester && !provider)
+			queue(s, x.provider, PEER_MSG_LEASE_RELEASE, id, 0, 0);
+	}
+	if (rc)
+		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
+	op_end(s);
+	return rc;
+}
