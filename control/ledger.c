@@ -26,6 +26,7 @@
 
 #define DEFAULT_HOLD_S 30
 #define DEFAULT_RETAIN_S (7 * 86400)
+#define DEFAULT_SYNC_DELAY_MS 10
 
 /* ---- id index ------------------------------------------------------------------------ */
 
@@ -335,12 +336,25 @@ static int rebuild(struct ledger *l)
 	return rc;
 }
 
+/* Write the leases the transaction changed, each once, as they are now. */
+static void write_dirty(struct ledger *l)
+{
+	for (size_t k = 0; k < l->n_dirty && !l->op_failed; k++) {
+		const struct ledger_lease *x = &l->v[l->dirty[k].i];
+		int rc = l->dirty[k].insert ? ledger_db_put(l->db, x) : ledger_db_update(l->db, x);
+		if (rc < 0)
+			l->op_failed = true;
+	}
+	l->n_dirty = 0;
+}
+
 static void fail_and_reload(struct ledger *l)
 {
 	ledger_db_rollback(l->db);
 	l->in_txn = false;
 	l->op_failed = false;
 	l->n_pending = 0;
+	l->n_dirty = 0;
 	if (l->in_batch)
 		l->batch_failed = true;
 	rebuild(l);
@@ -359,10 +373,24 @@ int ledger_txn_begin(struct ledger *l)
 	return 0;
 }
 
-void ledger_persist(struct ledger *l, long i)
+void ledger_persist(struct ledger *l, long i, bool created)
 {
-	if (!l->op_failed && ledger_db_put(l->db, &l->v[i]) < 0)
-		l->op_failed = true;
+	struct ledger_dirty *last = l->n_dirty ? &l->dirty[l->n_dirty - 1] : NULL;
+	if (last && last->i == i) {
+		last->insert |= created;
+	} else {
+		if (l->n_dirty == l->cap_dirty) {
+			size_t nc = l->cap_dirty ? l->cap_dirty * 2 : 64;
+			struct ledger_dirty *nd = realloc(l->dirty, nc * sizeof(*nd));
+			if (!nd) {
+				l->op_failed = true;
+				return;
+			}
+			l->dirty = nd;
+			l->cap_dirty = nc;
+		}
+		l->dirty[l->n_dirty++] = (struct ledger_dirty){.i = i, .insert = created};
+	}
 	int64_t due = lease_due(l, &l->v[i], l->clock);
 	if (due < l->next_due)
 		l->next_due = due;
@@ -423,14 +451,29 @@ static void deliver(struct ledger *l)
 
 static int commit_now(struct ledger *l)
 {
-	if (ledger_db_meta_set(l->db, "clock", l->clock) < 0 ||
+	write_dirty(l);
+	if (l->op_failed || ledger_db_meta_set(l->db, "clock", l->clock) < 0 ||
 	    ledger_db_meta_set(l->db, "next_seq", (int64_t)l->next_seq) < 0 ||
 	    ledger_db_commit(l->db) < 0) {
 		fail_and_reload(l);
 		return -EIO;
 	}
 	l->in_txn = false;
-	deliver(l);
+	l->written++;
+	if (!l->syncer) {
+		l->durable = l->written; /* synchronous=FULL: durable on COMMIT */
+		deliver(l);
+		return 0;
+	}
+	/* Written: reported once the syncer made it durable (ledger_sync.c). */
+	if (ledger_defer(l, l->pending, l->n_pending, l->written) < 0) {
+		log_err("ledger: out of memory keeping %zu changes until they are durable: "
+			"syncing now", l->n_pending);
+		int rc = ledger_sync(l);
+		deliver(l);
+		return rc < 0 ? rc : 0;
+	}
+	l->n_pending = 0;
 	return 0;
 }
 
@@ -535,7 +578,7 @@ struct ledger *ledger_open(const struct ledger_params *p, struct ledger_open_rep
 	l->arg = p->arg;
 	l->clock = INT64_MIN;
 	l->next_seq = 1;
-	if (ledger_db_open(p->path, &l->db) < 0 || res_from_cfg(l, p->cfg) < 0 ||
+	if (ledger_db_open(p->path, p->deferred_sync, &l->db) < 0 || res_from_cfg(l, p->cfg) < 0 ||
 	    slots_rebuild(l, 0) < 0)
 		goto fail;
 	size_t configured = l->n_res;
@@ -556,6 +599,15 @@ struct ledger *ledger_open(const struct ledger_params *p, struct ledger_open_rep
 	if (tick(l, p->now, NULL, rep) < 0)
 		goto fail;
 	rep->active = ledger_count(l, LEDGER_ACTIVE);
+	if (p->deferred_sync) {
+		/* What the open changed was written under synchronous=NORMAL: the syncer's
+		 * first sync covers it; ledger_sync makes sure before anyone relies on it. */
+		char wal[4200];
+		ledger_db_wal_path(l->db, wal, sizeof(wal));
+		uint32_t delay = p->sync_delay_ms ? p->sync_delay_ms : DEFAULT_SYNC_DELAY_MS;
+		if (wal[0] && (ledger_syncer_start(l, wal, delay) < 0 || ledger_syncer_flush(l) < 0))
+			goto fail;
+	}
 	return l;
 fail:
 	ledger_close(l);
@@ -568,6 +620,7 @@ void ledger_close(struct ledger *l)
 		return;
 	if (l->in_txn)
 		ledger_db_rollback(l->db);
+	ledger_syncer_stop(l); /* SQLite's final checkpoint at close syncs what is left */
 	ledger_db_close(l->db);
 	for (size_t i = 0; i < l->n_res; i++)
 		ledger_cal_free(l->res[i].cal);
@@ -575,6 +628,9 @@ void ledger_close(struct ledger *l)
 	free(l->v);
 	free(l->slots);
 	free(l->pending);
+	free(l->dirty);
+	free(l->await);
+	free(l->watch);
 	free(l);
 }
 
@@ -582,6 +638,9 @@ void ledger_close(struct ledger *l)
 
 static int purge(struct ledger *l, int64_t now)
 {
+	write_dirty(l); /* the indexes it holds change below */
+	if (l->op_failed)
+		return -EIO;
 	size_t w = 0, removed = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		struct ledger_lease *x = &l->v[i];

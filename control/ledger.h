@@ -8,7 +8,9 @@
  * capacity calendar (calendar.h). Leases book a quantity of one resource over [start, end)
  * and move through the states below; admission, holds, preemption by priority (RSVP-TE
  * setup/hold), idempotency by lease id and the transitions are decided here, and every
- * change is written to SQLite (WAL, synchronous=FULL) before the call that made it returns.
+ * change is written to SQLite (WAL) before the call that made it returns: synced to disk
+ * too (synchronous=FULL), or, with deferred_sync, synced by a background thread shortly
+ * after (group commit that does not stall the caller; changes are reported once durable).
  *
  * Owns: the open database, the in-memory leases and calendars. Never touches the network,
  * never arms timers: the caller passes the wall clock in and drives expiry with ledger_tick
@@ -152,6 +154,13 @@ struct ledger_params {
 	uint32_t retain_s;        /* keep terminal leases this long; 0 = 7 days */
 	ledger_change_fn on_change;
 	void *arg;
+	/* Deferred sync: a commit returns once written to the WAL (it survives a crash of the
+	 * process); a syncer thread makes it durable (fdatasync) at once when asked
+	 * (ledger_sync_start), else within sync_delay_ms, and on_change hears it only then.
+	 * The owner polls ledger_sync_fd() from its event loop and calls ledger_sync_poll().
+	 * Ignored for ":memory:". Default off: durable on return. */
+	bool deferred_sync;
+	uint32_t sync_delay_ms; /* 0 = 10 ms */
 };
 
 struct ledger_open_report {
@@ -236,6 +245,30 @@ int ledger_tick(struct ledger *l, int64_t now, int64_t *next);
  * whole batch is undone and memory reloaded from the database. Batches do not nest. */
 int ledger_batch_begin(struct ledger *l);
 int ledger_batch_commit(struct ledger *l);
+
+/* Durability (docs/ledger.md, "Persistence"). Every commit (a call outside a batch, or a
+ * batch) has a number: ledger_written() is the last one written, ledger_durable() the last
+ * one known to be on disk. They are equal unless deferred_sync is on. */
+uint64_t ledger_written(const struct ledger *l);
+uint64_t ledger_durable(const struct ledger *l);
+/* Deferred sync: an eventfd that becomes readable when a sync finished (-1 without
+ * deferred sync). Its owner then calls ledger_sync_poll, which reports the changes that
+ * became durable (on_change) and calls the durable watchers. Returns how many changes it
+ * reported, or -EIO when a sync failed (the ledger then refuses every change). */
+int ledger_sync_fd(const struct ledger *l);
+int ledger_sync_poll(struct ledger *l);
+/* Make everything written durable now (fdatasync on the caller's thread), then report as
+ * ledger_sync_poll does. 0 (or the number reported) or -EIO. */
+int ledger_sync(struct ledger *l);
+/* Ask the syncer to sync what is written now instead of within sync_delay_ms (someone
+ * waits for it, e.g. a LEASE_ACK); returns at once. */
+void ledger_sync_start(struct ledger *l);
+/* Syncs done so far (= commits without deferred sync). */
+uint64_t ledger_syncs(const struct ledger *l);
+/* Called (from ledger_sync_poll / ledger_sync) each time ledger_durable() advances. A
+ * watcher may call the ledger. */
+int ledger_watch_durable(struct ledger *l, void (*fn)(void *arg), void *arg);
+void ledger_unwatch_durable(struct ledger *l, void (*fn)(void *arg), void *arg);
 
 /* Lookup and listing. */
 int ledger_get(const struct ledger *l, const uint8_t id[LEDGER_ID_LEN], struct ledger_lease *out);

@@ -5,15 +5,17 @@
  * One table of leases (one row per lease, rewritten whole on every change) and a small
  * key/value table (schema version, the ledger clock, the next sequence number). The file is
  * in WAL mode with synchronous=FULL: COMMIT returns only after the WAL is on stable storage,
- * so a change the ledger reported survives a crash or power loss. Checkpoints are SQLite's
- * automatic ones (WAL past 1000 pages) and the final one at close; they never affect
- * durability, only the WAL's size.
+ * so a change the ledger reported survives a crash or power loss. With deferred sync it is
+ * synchronous=NORMAL and ledger_sync.c syncs the WAL after COMMIT, off the caller's thread.
+ * Checkpoints are SQLite's automatic ones (WAL past 1000 pages) and the final one at close;
+ * they never affect durability, only the WAL's size.
  *
  * Owns the connection and its prepared statements. Only ledger*.c call it.
  */
 #include "ledger_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +27,7 @@
 
 struct ledger_db {
 	sqlite3 *db;
-	sqlite3_stmt *begin, *commit, *rollback, *put, *del, *meta_get, *meta_set, *load;
+	sqlite3_stmt *begin, *commit, *rollback, *put, *upd, *del, *meta_get, *meta_set, *load;
 };
 
 static const char schema[] =
@@ -70,7 +72,7 @@ void ledger_db_close(struct ledger_db *d)
 {
 	if (!d)
 		return;
-	sqlite3_stmt *all[] = {d->begin, d->commit, d->rollback, d->put, d->del,
+	sqlite3_stmt *all[] = {d->begin, d->commit, d->rollback, d->put, d->upd, d->del,
 			       d->meta_get, d->meta_set, d->load};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sqlite3_finalize(all[i]);
@@ -101,7 +103,7 @@ static int pragma(struct ledger_db *d, const char *sql, const char *want)
 	return 0;
 }
 
-int ledger_db_open(const char *path, struct ledger_db **out)
+int ledger_db_open(const char *path, bool deferred, struct ledger_db **out)
 {
 	struct ledger_db *d = calloc(1, sizeof(*d));
 	if (!d)
@@ -118,7 +120,8 @@ int ledger_db_open(const char *path, struct ledger_db **out)
 	sqlite3_busy_timeout(d->db, 5000);
 	char *err = NULL;
 	if ((rc = pragma(d, "PRAGMA journal_mode=WAL", "wal")) < 0 ||
-	    (rc = pragma(d, "PRAGMA synchronous=FULL", NULL)) < 0)
+	    (rc = pragma(d, deferred ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+			 NULL)) < 0)
 		goto out;
 	if (sqlite3_exec(d->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		log_err("ledger: %s: cannot create the schema: %s", path, err ? err : "?");
@@ -131,6 +134,9 @@ int ledger_db_open(const char *path, struct ledger_db **out)
 	    (rc = prepare(d, "ROLLBACK", &d->rollback)) < 0 ||
 	    (rc = prepare(d, "INSERT OR REPLACE INTO leases VALUES "
 			     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &d->put)) < 0 ||
+	    (rc = prepare(d, "UPDATE leases SET state = ?, reason = ?, booked = ?, "
+			     "hold_until = ?, updated = ?, preempted_by = ? WHERE id = ?",
+			  &d->upd)) < 0 ||
 	    (rc = prepare(d, "DELETE FROM leases WHERE id = ?", &d->del)) < 0 ||
 	    (rc = prepare(d, "SELECT value FROM ledger_meta WHERE key = ?", &d->meta_get)) < 0 ||
 	    (rc = prepare(d, "INSERT OR REPLACE INTO ledger_meta VALUES (?, ?)", &d->meta_set)) <
@@ -154,6 +160,14 @@ out:
 	}
 	*out = d;
 	return 0;
+}
+
+const char *ledger_db_wal_path(struct ledger_db *d, char *buf, size_t len)
+{
+	const char *f = sqlite3_db_filename(d->db, "main");
+	if (!f || !f[0] || (size_t)snprintf(buf, len, "%s-wal", f) >= len)
+		buf[0] = '\0';
+	return buf;
 }
 
 int ledger_db_begin(struct ledger_db *d)
@@ -202,6 +216,29 @@ int ledger_db_put(struct ledger_db *d, const struct ledger_lease *x)
 	else
 		sqlite3_bind_null(st, i++);
 	return step_done(d, st, "write lease");
+}
+
+int ledger_db_update(struct ledger_db *d, const struct ledger_lease *x)
+{
+	sqlite3_stmt *st = d->upd;
+	int i = 1;
+	sqlite3_bind_text(st, i++, ledger_state_name(x->state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, ledger_err_name(x->reason), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, x->booked);
+	sqlite3_bind_int64(st, i++, x->hold_until);
+	sqlite3_bind_int64(st, i++, x->updated);
+	static const uint8_t zero[LEDGER_ID_LEN];
+	if (memcmp(x->preempted_by, zero, LEDGER_ID_LEN) != 0)
+		sqlite3_bind_blob(st, i++, x->preempted_by, LEDGER_ID_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_blob(st, i++, x->id, LEDGER_ID_LEN, SQLITE_STATIC);
+	int rc = step_done(d, st, "update lease");
+	if (rc == 0 && sqlite3_changes(d->db) != 1) {
+		log_err("ledger: database: lease row to update is missing");
+		return -EIO;
+	}
+	return rc;
 }
 
 int ledger_db_delete(struct ledger_db *d, const uint8_t id[LEDGER_ID_LEN])

@@ -2,8 +2,10 @@
 /*
  * ledger_mod: the tidald module that runs the region's resource ledger (docs/ledger.md).
  *
- * Opens <state_dir>/ledger.sqlite with the config's links and pools, drives ledger_tick from
- * a one-second libevent timer, turns every durable change into TIDALD_EV_LEASE_CHANGED
+ * Opens <state_dir>/ledger.sqlite with the config's links and pools (deferred sync: the
+ * WAL is synced by the ledger's syncer thread, whose eventfd this module watches), drives
+ * ledger_tick from a one-second libevent timer, turns every durable change into
+ * TIDALD_EV_LEASE_CHANGED
  * (data: struct ledger_change), re-announces active leases once the loop runs after a
  * restart (reprovision = true), serves `show ledger RESOURCE`, and exports tidal_leases
  * and tidal_ledger_booked. Other modules reach the ledger through ledger_mod_get().
@@ -33,6 +35,7 @@ struct ledger_mod {
 	struct ledger *l;
 	struct event *timer;
 	struct event *announce;
+	struct event *synced; /* the syncer finished a sync: report what became durable */
 	char path[CFG_PATH_MAX + 32];
 };
 
@@ -50,6 +53,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	int rc = ledger_tick(m->l, tidald_now(), NULL);
 	if (rc < 0)
 		log_err("ledger: tick failed (%s)", strerror(-rc));
+}
+
+static void on_synced(evutil_socket_t fd, short what, void *arg)
+{
+	struct ledger_mod *m = arg;
+	(void)fd, (void)what;
+	ledger_sync_poll(m->l); /* a failed sync is logged by the ledger */
 }
 
 static int announce_one(const struct ledger_lease *x, void *arg)
@@ -183,6 +193,7 @@ static int ledger_mod_start(struct tidald *d, void **state)
 		.now = tidald_now(),
 		.on_change = on_change,
 		.arg = m,
+		.deferred_sync = true,
 	};
 	struct ledger_open_report rep;
 	/* Changes found while opening (holds that ran out, leases that ended) are reported
@@ -201,13 +212,19 @@ static int ledger_mod_start(struct tidald *d, void **state)
 	struct timeval one = {1, 0}, zero = {0, 0};
 	m->timer = event_new(tidald_base(d), -1, EV_PERSIST, on_timer, m);
 	m->announce = evtimer_new(tidald_base(d), on_announce, m);
+	int sfd = ledger_sync_fd(m->l);
+	if (sfd >= 0)
+		m->synced = event_new(tidald_base(d), sfd, EV_READ | EV_PERSIST, on_synced, m);
 	if (!m->timer || !m->announce || event_add(m->timer, &one) < 0 ||
-	    event_add(m->announce, &zero) < 0) {
+	    event_add(m->announce, &zero) < 0 ||
+	    (sfd >= 0 && (!m->synced || event_add(m->synced, NULL) < 0))) {
 		log_err("ledger: cannot arm its timers");
 		if (m->timer)
 			event_free(m->timer);
 		if (m->announce)
 			event_free(m->announce);
+		if (m->synced)
+			event_free(m->synced);
 		ledger_close(m->l);
 		free(m);
 		return -ENOMEM;
@@ -233,6 +250,8 @@ static void ledger_mod_stop(struct tidald *d, void *state)
 		return;
 	event_free(m->timer);
 	event_free(m->announce);
+	if (m->synced)
+		event_free(m->synced);
 	ledger_close(m->l);
 	free(m);
 }
@@ -258,6 +277,12 @@ static void ledger_mod_metrics(struct tidald *d, void *state, struct metrics_wri
 	for (size_t i = 0; i < n; i++)
 		if (ledger_resource_info(m->l, i, now, &inf) == 0)
 			metrics_sample(w, (double)inf.capacity, "resource", inf.name, NULL);
+	metrics_family(w, "tidal_ledger_commits_total", METRICS_COUNTER,
+		       "ledger transactions written (a group commit counts once)");
+	metrics_sample(w, (double)ledger_written(m->l), NULL);
+	metrics_family(w, "tidal_ledger_syncs_total", METRICS_COUNTER,
+		       "syncs of the ledger's write-ahead log to disk");
+	metrics_sample(w, (double)ledger_syncs(m->l), NULL);
 }
 
 static void ledger_mod_status(struct tidald *d, void *state, json_t *status)

@@ -127,7 +127,7 @@ enum ledger_err ledger_apply(struct ledger *l, long i, enum ledger_event ev, int
 	} else if (to != LEDGER_CHECKING) {
 		x->hold_until = 0;
 	}
-	ledger_persist(l, i);
+	ledger_persist(l, i, false);
 	ledger_note(l, i, from, false);
 	return LEDGER_OK;
 }
@@ -293,7 +293,7 @@ static int do_request(struct ledger *l, const struct ledger_req *q, int64_t now,
 		if (i < 0) {
 			l->op_failed = true;
 		} else {
-			ledger_persist(l, i);
+			ledger_persist(l, i, true);
 			ledger_note(l, i, x.state, true);
 			*idx = i;
 		}

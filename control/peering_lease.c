@@ -2,18 +2,23 @@
 /*
  * peering_lease: the lease service, both roles of docs/protocol.md §7-§9 over the ledger.
  *
- * Owns the session manager (peering/), the queue of answers waiting for a group commit and
- * the per-peer capacity adverts received. The ledger owns the leases: every state change
- * goes through ledger.h, and every answer that promises something (LEASE_OFFER, LEASE_ACK,
- * LEASE_COMMIT) leaves only after the ledger made it durable. Must never send for a lease
- * what the ledger has not recorded, nor book anything the ledger did not admit.
+ * Owns the session manager (peering/), the queue of answers waiting for a group commit, the
+ * list of answers waiting for the ledger's sync, and the per-peer capacity adverts received.
+ * The ledger owns the leases: every state change goes through ledger.h. Each loop
+ * iteration's changes are one group commit; LEASE_ACK, LEASE_STATUS and LEASE_REVOKE leave
+ * only once that commit is durable, LEASE_OFFER, LEASE_REQUEST and LEASE_RELEASE once it is
+ * written, LEASE_COMMIT at once (the requester's record of it is bookkeeping that trails:
+ * docs/protocol.md §7.5). Must never send for a lease what the ledger has not accepted, nor
+ * book anything the ledger did not admit.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -34,7 +39,10 @@ struct out {
 	uint32_t hold_ms;
 	bool lease_params; /* REQUEST/resync STATUS: parameters from the ledger record */
 	bool resync;
-	bool promise; /* OFFER/ACK: if the batch fails, say internal instead */
+	bool end_sync; /* the END_OF_SYNC after a resynchronisation's statuses */
+	bool promise;  /* OFFER/ACK: if the batch fails, say internal instead */
+	bool durable;  /* leaves only once the ledger's commit is durable, not just written */
+	uint64_t tag;  /* durable: the ledger commit it waits for */
 };
 
 struct peer_ctx {
@@ -48,9 +56,12 @@ struct lease_svc {
 	struct tidal_cfg *cfg; /* our copy: a tidal_cfg is deep; we keep only what we need */
 	char region[PEER_REGION_MAX];
 	struct peer_mgr *mgr;
-	struct out *q;
+	struct out *q; /* answers of the operation or loop iteration in progress */
 	size_t nq, capq;
-	int depth; /* >0 while one of our operations runs */
+	struct out *w; /* answers written, waiting for the ledger to make them durable */
+	size_t nw, capw;
+	bool crash_after_commit; /* fault injection for tests (TIDAL_PEERING_FAULT) */
+	int depth;               /* >0 while one of our operations runs */
 	bool in_batch;
 	bool cap_dirty;
 	struct event *cap_timer;
@@ -249,20 +260,32 @@ static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 
 /* ---- the answer queue and group commit ---------------------------------------------- */
 
-static void queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
-                  uint8_t state, uint16_t error)
+static struct out *out_push(struct out **v, size_t *n, size_t *cap)
 {
-	if (s->nq == s->capq) {
-		size_t nc = s->capq ? s->capq * 2 : 64;
-		struct out *nq = realloc(s->q, nc * sizeof(*nq));
-		if (!nq) {
-			log_err("peering: out of memory queueing a %s", peer_msg_type_name(type));
-			return;
-		}
-		s->q = nq;
-		s->capq = nc;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct out *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = nc;
 	}
-	struct out *o = &s->q[s->nq++];
+	return &(*v)[(*n)++];
+}
+
+/* Queue an answer; it leaves after the operation's (or loop iteration's) group commit.
+ * When it leaves (docs/protocol.md §7.5 "Durability"): LEASE_ACK, LEASE_STATUS and
+ * LEASE_REVOKE state what the ledger committed, so they wait until the commit is durable;
+ * LEASE_OFFER, LEASE_REQUEST and LEASE_RELEASE leave once it is written (a crash of this
+ * process keeps it; a power loss before the sync is repaired by resynchronisation). */
+static struct out *queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
+                         uint8_t state, uint16_t error)
+{
+	struct out *o = out_push(&s->q, &s->nq, &s->capq);
+	if (!o) {
+		log_err("peering: out of memory queueing a %s", peer_msg_type_name(type));
+		return NULL;
+	}
 	memset(o, 0, sizeof(*o));
 	snprintf(o->peer, sizeof(o->peer), "%s", peer);
 	o->type = type;
@@ -272,7 +295,12 @@ static void queue(struct lease_svc *s, const char *peer, uint8_t type, const uin
 	o->error = error;
 	o->promise = type == PEER_MSG_LEASE_OFFER || type == PEER_MSG_LEASE_ACK ||
 	             type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST;
+	o->durable = type == PEER_MSG_LEASE_ACK || type == PEER_MSG_LEASE_STATUS ||
+	             type == PEER_MSG_LEASE_REVOKE;
+	return o;
 }
+
+static void send_capacity(struct lease_svc *s, struct peer *p);
 
 static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 {
@@ -281,6 +309,14 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 		return; /* resynchronisation will tell */
 	struct peer_msg *m = &s->msg;
 	uint8_t type = o->type;
+	if (o->end_sync) {
+		peer_msg_init(m, PEER_MSG_LEASE_STATUS);
+		m->lease.sync = LEASE_SYNC_END;
+		m->present = PEER_F_SYNC;
+		peer_send(p, m);
+		send_capacity(s, p);
+		return;
+	}
 	if (failed && o->promise) {
 		if (type == PEER_MSG_LEASE_COMMIT || type == PEER_MSG_LEASE_REQUEST)
 			return; /* our own record did not change: nothing was promised */
@@ -371,7 +407,37 @@ static void op_begin(struct lease_svc *s)
 	}
 }
 
-/* Make the batch durable, then send what waited for it. */
+/* Send the waiting answers whose commit is durable now, oldest first. They are taken off
+ * the list before sending: a send may close a session, which may queue more. */
+static void drain(struct lease_svc *s)
+{
+	uint64_t durable = ledger_durable(s->p.ledger);
+	size_t k = 0;
+	while (k < s->nw && s->w[k].tag <= durable)
+		k++;
+	if (!k)
+		return;
+	struct out *ready = malloc(k * sizeof(*ready));
+	if (!ready) {
+		log_err("peering: out of memory sending %zu answers", k);
+		return;
+	}
+	memcpy(ready, s->w, k * sizeof(*ready));
+	memmove(s->w, s->w + k, (s->nw - k) * sizeof(*s->w));
+	s->nw -= k;
+	for (size_t i = 0; i < k; i++)
+		send_out(s, &ready[i], false);
+	free(ready);
+}
+
+static void on_durable(void *arg)
+{
+	drain(arg);
+}
+
+/* Write the batch (one commit for everything this operation or loop iteration changed),
+ * then send what waited for it: at once what needs the commit written, after the ledger's
+ * next sync what needs it durable. */
 static void flush(struct lease_svc *s)
 {
 	bool failed = false;
@@ -385,9 +451,37 @@ static void flush(struct lease_svc *s)
 		}
 		s->depth--;
 	}
-	for (size_t i = 0; i < s->nq; i++)
-		send_out(s, &s->q[i], failed);
-	s->nq = 0;
+	uint64_t tag = ledger_written(s->p.ledger);
+	bool durable = ledger_durable(s->p.ledger) >= tag;
+	while (s->nq) {
+		/* Take the queue: sending may queue more (a session that closes and
+		 * resynchronises), which the next turn of this loop sends. */
+		struct out *q = s->q;
+		size_t n = s->nq;
+		s->q = NULL;
+		s->nq = s->capq = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct out *o = &q[i];
+			if (failed || !o->durable || (durable && !s->nw)) {
+				send_out(s, o, failed);
+				continue;
+			}
+			struct out *wo = out_push(&s->w, &s->nw, &s->capw);
+			if (!wo) {
+				log_err("peering: out of memory: %s for a lease sent before "
+				        "the ledger's sync",
+				        peer_msg_type_name(o->type));
+				send_out(s, o, false);
+				continue;
+			}
+			*wo = *o;
+			wo->tag = tag;
+		}
+		free(q);
+	}
+	if (s->nw)
+		ledger_sync_start(s->p.ledger); /* answers wait: no delay */
+	drain(s);
 }
 
 /* End of an operation started by a local caller: durable before we return to it. */
@@ -605,12 +699,38 @@ static void on_release(struct lease_svc *s, const char *peer, const uint8_t *id)
 
 /* ---- requester role ------------------------------------------------------------------ */
 
+/* LEASE_COMMIT leaves at once: the requester's own record of it (committing) is
+ * bookkeeping that trails in the loop iteration's group commit. If this process dies before
+ * that commit, it restarts with the lease checking or held, and resynchronisation adopts
+ * what the provider decided (protocol.md §8); the provider's record is the one that counts. */
+static void send_commit(struct lease_svc *s, const char *peer, const uint8_t *id)
+{
+	struct out o;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.peer, sizeof(o.peer), "%s", peer);
+	o.type = PEER_MSG_LEASE_COMMIT;
+	memcpy(o.id, id, LEDGER_ID_LEN);
+	send_out(s, &o, false);
+	if (s->crash_after_commit) {
+		/* Fault injection (tests only): die between the COMMIT on the wire and the
+		 * bookkeeping commit, as a crash at the worst moment would. */
+		struct peer *p = peer_mgr_find(s->mgr, peer);
+		if (p)
+			peer_flush(p);
+		log_warn("peering: TIDAL_PEERING_FAULT=crash-after-commit: killing this process "
+		         "before its bookkeeping commit");
+		usleep(300000); /* let the kernel deliver the COMMIT */
+		raise(SIGKILL);
+	}
+}
+
 /* Move a requester-side lease forward to `target` (held, committing or reserved) with the
  * ledger's events, sending COMMIT when it passes committing. */
 static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *x,
                     enum ledger_state target)
 {
 	int64_t now = now_s();
+	enum ledger_state was = x->state;
 	while (ledger_state_live(x->state) && x->state < target) {
 		enum ledger_event ev = x->state == LEDGER_CHECKING ? LEDGER_EV_ADMIT
 		                       : x->state == LEDGER_HELD   ? LEDGER_EV_COMMIT
@@ -626,13 +746,26 @@ static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *
 			return;
 		}
 		if (ev == LEDGER_EV_COMMIT && target == LEDGER_COMMITTING)
-			queue(s, peer, PEER_MSG_LEASE_COMMIT, x->id, 0, 0);
+			send_commit(s, peer, x->id);
 	}
+	if (s->p.on_lease && x->state != was)
+		s->p.on_lease(s->p.arg, x);
 }
 
 /* Adopt a terminal state the peer reported. */
+static void adopt_terminal_(struct lease_svc *s, struct ledger_lease *x, unsigned state,
+                            unsigned error);
+
 static void adopt_terminal(struct lease_svc *s, struct ledger_lease *x, unsigned state,
                            unsigned error)
+{
+	adopt_terminal_(s, x, state, error);
+	if (s->p.on_lease && !strcmp(x->requester, s->region))
+		s->p.on_lease(s->p.arg, x);
+}
+
+static void adopt_terminal_(struct lease_svc *s, struct ledger_lease *x, unsigned state,
+                            unsigned error)
 {
 	int64_t now = now_s();
 	enum ledger_err reason = err_from_wire((uint16_t)error), why;
@@ -764,8 +897,9 @@ static int sync_one(const struct ledger_lease *x, void *arg)
 	}
 	if (!ledger_state_live(x->state) && x->updated < c->now - RETAIN_SYNC_S)
 		return 0;
-	queue(s, c->peer, PEER_MSG_LEASE_STATUS, x->id, 0, 0);
-	s->q[s->nq - 1].resync = true;
+	struct out *o = queue(s, c->peer, PEER_MSG_LEASE_STATUS, x->id, 0, 0);
+	if (o)
+		o->resync = true;
 	return 0;
 }
 
@@ -801,17 +935,17 @@ static void send_capacity(struct lease_svc *s, struct peer *p)
 	peer_send(p, m);
 }
 
+/* The statuses, then END_OF_SYNC and CAPACITY: all wait, in order, until what they state
+ * is durable. */
 static void resync(struct lease_svc *s, struct peer *p)
 {
 	struct sync_ctx c = {.s = s, .peer = peer_name(p), .now = now_s()};
+	op_begin(s);
 	ledger_foreach(s->p.ledger, true, sync_one, &c);
-	flush(s);
-	struct peer_msg *m = &s->msg;
-	peer_msg_init(m, PEER_MSG_LEASE_STATUS);
-	m->lease.sync = LEASE_SYNC_END;
-	m->present = PEER_F_SYNC;
-	peer_send(p, m);
-	send_capacity(s, p);
+	struct out *o = queue(s, peer_name(p), PEER_MSG_LEASE_STATUS, NULL, 0, 0);
+	if (o)
+		o->end_sync = true;
+	op_end(s);
 }
 
 static void on_capacity(struct lease_svc *s, struct peer *p, const struct peer_msg *m)
@@ -1010,6 +1144,15 @@ struct lease_svc *lease_svc_new(const struct lease_svc_params *p)
 	s->p = *p;
 	s->p.cfg = NULL;
 	copy_cfg(s, p->cfg);
+	const char *fault = getenv("TIDAL_PEERING_FAULT");
+	if (fault && !strcmp(fault, "crash-after-commit")) {
+		s->crash_after_commit = true;
+		log_warn("peering: fault injection armed: the first LEASE_COMMIT kills tidald");
+	}
+	if (ledger_watch_durable(p->ledger, on_durable, s) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->cap_timer = event_new(p->base, -1, EV_PERSIST, cap_timer_cb, s);
 	s->flush_ev = event_new(p->base, -1, 0, flush_cb, s);
 	struct timeval one = {1, 0};
@@ -1026,12 +1169,14 @@ void lease_svc_free(struct lease_svc *s)
 		return;
 	if (s->in_batch)
 		flush(s);
+	ledger_unwatch_durable(s->p.ledger, on_durable, s);
 	stop_sessions(s);
 	if (s->cap_timer)
 		event_free(s->cap_timer);
 	if (s->flush_ev)
 		event_free(s->flush_ev);
 	free(s->q);
+	free(s->w);
 	free(s->peers);
 	free(s->pools);
 	free(s);

@@ -336,6 +336,12 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const stru
 	rc = lease_svc_request(m->svc, &r, &x, err, sizeof(err));
 	if (rc)
 		return ctl_fail(rep, rc == -ENOENT ? CTL_NOT_FOUND : CTL_REFUSED, "%s", err);
+	/* The lease is written; an operator is told about it once it is durable too. */
+	if (ledger_sync(ledger_mod_get(d)) < 0)
+		return ctl_fail(rep, CTL_INTERNAL,
+		                "lease %s recorded but the ledger could not "
+		                "sync it to disk (see the log)",
+		                ledger_id_fmt(x.id, err));
 	rep->data = lease_json(&x, cfg->region.name);
 	char id[LEDGER_ID_STR];
 	if (asprintf(&rep->text, "lease %s requested from %s: %s", ledger_id_fmt(x.id, id), peer,
@@ -368,6 +374,11 @@ static enum ctl_status cmd_lease_release(struct tidald *d, void *arg, const stru
 		return ctl_fail(rep, CTL_NOT_FOUND, "no lease %s", ids);
 	if (rc)
 		return ctl_fail(rep, CTL_REFUSED, "%s", err);
+	if (ledger_sync(ledger_mod_get(d)) < 0)
+		return ctl_fail(rep, CTL_INTERNAL,
+		                "release of %s recorded but the ledger could "
+		                "not sync it to disk (see the log)",
+		                ids);
 	rep->data = lease_json(&x, tidald_cfg(d)->region.name);
 	if (asprintf(&rep->text, "lease %s: %s", ids, ledger_state_name(x.state)) < 0)
 		rep->text = NULL;

@@ -45,6 +45,12 @@ struct lease_svc_params {
 	bool no_group_commit;
 	/* Peer session state changes (optional). */
 	void (*on_peer)(void *arg, const struct peering_peer_change *c);
+	/* A lease this region asked of a peer moved because of the peer's message (held on
+	 * LEASE_OFFER, committing, reserved/active on LEASE_ACK, or a terminal state), called
+	 * at once (optional). For reserved/active the provider's commit is durable; this
+	 * region's own record of it is written with the loop iteration's group commit and
+	 * reported through the ledger (on_change) once durable. */
+	void (*on_lease)(void *arg, const struct ledger_lease *x);
 	void *arg;
 };
 

@@ -11,6 +11,7 @@
 #include "peering.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -598,9 +599,34 @@ static int decode_tlvs(struct tb_reader *r, struct peer_msg *m, const struct msg
 	return 0;
 }
 
+/* Zero the header fields and the union member a message of this type uses: a CAPACITY
+ * member is 17 KiB, a lease member 1.5 KiB, and every message sent or received is cleared. */
+static void msg_clear(struct peer_msg *m, unsigned type)
+{
+	size_t body;
+	switch (type) {
+	case PEER_MSG_OPEN:
+		body = sizeof(m->open);
+		break;
+	case PEER_MSG_NOTIFICATION:
+		body = sizeof(m->notif);
+		break;
+	case PEER_MSG_CAPACITY:
+		body = sizeof(m->cap);
+		break;
+	case PEER_MSG_KEEPALIVE:
+		body = 0;
+		break;
+	default:
+		body = sizeof(m->lease);
+		break;
+	}
+	memset(m, 0, offsetof(struct peer_msg, lease) + body);
+}
+
 int peer_msg_decode(const uint8_t *buf, size_t len, struct peer_msg *m, struct peer_err *err)
 {
-	memset(m, 0, sizeof(*m));
+	msg_clear(m, len >= 2 ? buf[1] : PEER_MSG_KEEPALIVE);
 	if (err)
 		memset(err, 0, sizeof(*err));
 	size_t mlen = 0;
@@ -896,7 +922,7 @@ invalid:
 
 void peer_msg_init(struct peer_msg *m, enum peer_msg_type type)
 {
-	memset(m, 0, sizeof(*m));
+	msg_clear(m, type);
 	m->type = (uint8_t)type;
 }
 

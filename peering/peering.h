@@ -305,14 +305,15 @@ struct peer_err {
  * than PEER_HDR_LEN bytes are there, -EBADMSG (err filled) when the header is invalid. */
 int peer_frame_check(const uint8_t *buf, size_t len, size_t *msg_len, struct peer_err *err);
 /* Decode exactly one whole message of len bytes (header included). Returns 0, or -EBADMSG
- * with err saying which NOTIFICATION to send. m is fully overwritten either way. */
+ * with err saying which NOTIFICATION to send. Either way m's type, present and the union
+ * member of its type (open, notif, cap or lease) are overwritten; other members are not. */
 int peer_msg_decode(const uint8_t *buf, size_t len, struct peer_msg *m, struct peer_err *err);
 /* Append the encoding of m to w. Returns 0, -EINVAL when m breaks a rule of the protocol
  * (missing mandatory field, out-of-range value: the receiver would refuse it), or -EMSGSIZE
  * when the writer's limit is hit. Never writes a partial message on error (w is rolled back). */
 int peer_msg_encode(const struct peer_msg *m, struct tb_writer *w);
 
-/* Convenience initialisers: zero m and set the type. */
+/* Convenience initialisers: zero m's header and the union member of type, set the type. */
 void peer_msg_init(struct peer_msg *m, enum peer_msg_type type);
 /* A NOTIFICATION message built from err (or from code/subcode with no data). */
 void peer_msg_notification(struct peer_msg *m, uint8_t code, uint8_t subcode, const void *data,
@@ -435,5 +436,9 @@ void peer_get_stats(const struct peer *p, struct peer_stats *s);
 int peer_send(struct peer *p, const struct peer_msg *m);
 /* Close the session with NOTIFICATION Cease/subcode; the peer reconnects after backoff. */
 void peer_reset(struct peer *p, uint8_t subcode);
+/* Hand what is queued for p to TLS and the kernel now (one non-blocking attempt) instead of
+ * when the event loop next runs; for a process about to end on purpose (fault-injection
+ * tests). 0 when nothing is left, -EAGAIN when some is, -ENOTCONN. */
+int peer_flush(struct peer *p);
 
 #endif

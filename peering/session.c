@@ -995,3 +995,22 @@ void peer_reset(struct peer *p, uint8_t subcode)
 		if (c->peer == p && !c->closing)
 			conn_close(c, c->state >= PEER_OPENSENT ? &n : NULL, "reset");
 }
+
+int peer_flush(struct peer *p)
+{
+	struct conn *c = p->established;
+	if (!c || !c->bev || c->closing)
+		return -ENOTCONN;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	size_t len = evbuffer_get_length(out);
+	while (ssl && len) {
+		int chunk = len > (1u << 20) ? 1 << 20 : (int)len;
+		int n = SSL_write(ssl, evbuffer_pullup(out, chunk), chunk);
+		if (n <= 0)
+			return -EAGAIN;
+		evbuffer_drain(out, (size_t)n);
+		len = evbuffer_get_length(out);
+	}
+	return len ? -EAGAIN : 0;
+}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -680,6 +681,97 @@ static void test_group_commit(void **st)
 	check(l);
 }
 
+static int watched;
+static void count_watch(void *arg)
+{
+	(void)arg;
+	watched++;
+}
+
+/* Wait (with a deadline) until the syncer's eventfd says a sync finished, then poll. */
+static int wait_synced(struct ledger *l)
+{
+	struct pollfd pfd = {.fd = ledger_sync_fd(l), .events = POLLIN};
+	assert_true(pfd.fd >= 0);
+	for (int i = 0; i < 100 && ledger_durable(l) < ledger_written(l); i++) {
+		if (poll(&pfd, 1, 100) > 0)
+			assert_true(ledger_sync_poll(l) >= 0);
+	}
+	return ledger_durable(l) == ledger_written(l) ? 0 : -1;
+}
+
+static void test_deferred_sync(void **st)
+{
+	struct fx *f = *st;
+	struct ledger_params p = {
+		.path = f->dir.db,
+		.region = "fra",
+		.cfg = &f->cfg,
+		.now = 1000,
+		.on_change = lt_log_change,
+		.arg = &f->log,
+		.deferred_sync = true,
+	};
+	f->l = ledger_open(&p, NULL);
+	assert_non_null(f->l);
+	struct ledger *l = f->l;
+	assert_true(ledger_sync_fd(l) >= 0);
+	assert_int_equal(ledger_durable(l), ledger_written(l));
+	watched = 0;
+	assert_int_equal(ledger_watch_durable(l, count_watch, NULL), 0);
+
+	/* Written at once, reported only once the syncer made it durable. */
+	struct ledger_lease x;
+	enum ledger_err why;
+	uint64_t w0 = ledger_written(l);
+	struct ledger_req r = lt_req(1, "fra-ams", 2, 1100, 1200, 4, 4);
+	assert_int_equal(ledger_request(l, &r, 1000, &x, &why), 0);
+	assert_int_equal(x.state, LEDGER_HELD);
+	assert_int_equal(ledger_written(l), w0 + 1);
+	assert_int_equal(f->log.n, 0);
+	assert_int_equal(wait_synced(l), 0);
+	assert_int_equal(f->log.n, 1);
+	assert_int_equal(f->log.v[0].lease.state, LEDGER_HELD);
+	assert_true(watched >= 1);
+	assert_true(ledger_syncs(l) >= 1);
+
+	/* A batch is one commit; ledger_sync makes it durable on the caller's thread. */
+	assert_int_equal(ledger_batch_begin(l), 0);
+	assert_int_equal(ledger_commit(l, r.id, 1001, &x, &why), 0);
+	struct ledger_req r2 = lt_req(2, "fra-ams", 3, 1100, 1200, 4, 4);
+	assert_int_equal(ledger_book(l, &r2, 1001, &x, &why), 0);
+	assert_int_equal(ledger_batch_commit(l), 0);
+	assert_int_equal(ledger_written(l), w0 + 2);
+	assert_true(ledger_sync(l) >= 0);
+	assert_int_equal(ledger_durable(l), ledger_written(l));
+	assert_int_equal(f->log.n, 3);
+	assert_int_equal(f->log.v[1].lease.state, LEDGER_RESERVED);
+
+	/* Many commits in a row: every change reported once, in order. */
+	for (int i = 3; i < 40; i++) {
+		struct ledger_req q = lt_req(i, "fra-par", 1, 1100, 1200, 4, 4);
+		assert_int_equal(ledger_book(l, &q, 1002, &x, &why), 0);
+	}
+	assert_int_equal(wait_synced(l), 0);
+	assert_int_equal(f->log.n, 40);
+	for (size_t i = 3; i < f->log.n; i++)
+		assert_int_equal(f->log.v[i].lease.id[0], i);
+	ledger_unwatch_durable(l, count_watch, NULL);
+	check(l);
+
+	/* What was written is there after a reopen (the final checkpoint syncs the rest). */
+	struct ledger_req q = lt_req(50, "fra-par", 1, 1100, 1200, 4, 4);
+	assert_int_equal(ledger_book(l, &q, 1003, &x, &why), 0);
+	ledger_close(f->l);
+	f->l = NULL;
+	struct ledger_open_report rep;
+	l = fx_open(f, 1003, &rep);
+	assert_int_equal(rep.loaded, 40);
+	assert_int_equal(state_of(l, 50), LEDGER_RESERVED);
+	assert_int_equal(ledger_sync_fd(l), -1); /* fx_open: synchronous */
+	check(l);
+}
+
 static void test_reload(void **st)
 {
 	struct fx *f = *st;
@@ -902,6 +994,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_and_listing, setup, teardown),

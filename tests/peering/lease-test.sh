@@ -5,7 +5,7 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | tls | sigstop | crash | nocert | reload
+#   CASE: two | hold-timeout | three | tls | sigstop | crash | crash-commit | nocert | reload
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -36,7 +36,7 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -382,6 +382,47 @@ PY
 import json; a=json.load(open('$T/ams.json'))
 s=sum(l['quantity'] for l in a if l['state'] in ('held','reserved','active'))
 assert s == $peak, (s, $peak)" || fail "calendar peak $peak differs from the leases booked"
+	;;
+crash-commit)
+	# The requester dies after its LEASE_COMMIT left and before its own bookkeeping commit
+	# (fault injection: TIDAL_PEERING_FAULT makes tidald SIGKILL itself at that moment). The
+	# provider commits and acknowledges into the void; the requester restarts with the lease
+	# still `checking` in its database and resynchronisation makes it reserved, once.
+	region fra 9s ams
+	region ams 9s fra
+	export TIDAL_PEERING_FAULT=crash-after-commit
+	start fra
+	unset TIDAL_PEERING_FAULT
+	start ams
+	poll 15 established fra ams || fail "not established"
+	id=$(request fra --peer ams --resource bandwidth --quantity 700M --start +1h --duration 1h)
+	[ -n "$id" ] || fail "lease request gave no id"
+	dead() { ! kill -0 "${PID[fra]}" 2>/dev/null; }
+	poll 10 dead || fail "fra did not die at the fault point"
+	wait "${PID[fra]}" 2>/dev/null
+	st=$?
+	[ $st -eq 137 ] || fail "fra ended with status $st, not by SIGKILL"
+	PID[fra]=
+	grep -q 'crash-after-commit: killing this process' "$T/fra.log" || fail "fault point not reached"
+	poll 10 state_is ams "$id" reserved || fail "ams did not commit the lease ($(lease_state ams "$id"))"
+	db_state() { # db_state REGION ID: the lease's state in the region's database file
+		python3 - "$T/$1/ledger.sqlite" "$2" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("SELECT state FROM leases WHERE lower(hex(id)) = ?", (sys.argv[2],)).fetchone()
+print(row[0] if row else "none")
+PY
+	}
+	[ "$(db_state fra "$id")" = checking ] ||
+		fail "fra's database has the lease $(db_state fra "$id"), expected checking (bookkeeping not written)"
+	start fra
+	poll 15 established fra ams || fail "no session after the restart"
+	poll 10 state_is fra "$id" reserved || fail "fra did not adopt reserved ($(lease_state fra "$id"))"
+	state_is ams "$id" reserved || fail "ams: lease no longer reserved"
+	peak=$(ctl ams -j show ledger link.ams-fra | jq_py "d['peak']")
+	[ "$peak" = 700000000 ] || fail "ams books $peak, expected 700M once"
+	[ "$(ctl fra -j show leases --all | jq_py "len(d)")" = 1 ] || fail "fra has extra leases"
+	poll 5 eval '[ "$(db_state fra "$id")" = reserved ]' || fail "fra's record not written"
 	;;
 reload)
 	# Peers added and removed by a reload; a removed peer hears Cease / Peer De-configured.
