@@ -370,7 +370,7 @@ static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc
 	}
 	enum alloc_kind kind = c->res[q->hops[0]].kind;
 	/* Every hop or none: a hop alone carries nothing. */
-	uint8_t ids[ALLOC_MAX_HOPS][LEDGER_ID_LEN];
+	uint8_t ids[ALLOC_MAX_HOPS][LEDGER_ID_LEN] = {{0}};
 	unsigned done = 0;
 	int rc = 0;
 	for (; done < q->n_hops; done++)

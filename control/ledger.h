@@ -39,6 +39,7 @@ struct ledger;
 #define LEDGER_NAME_MAX 64 /* region and app names (= CFG_NAME_MAX) */
 #define LEDGER_RES_MAX 96  /* "pool.NAME.storage" with NAME up to 63 characters */
 #define LEDGER_MATCH_MAX 256
+#define LEDGER_PATH_MAX 520 /* up to 8 region names, comma-separated */
 #define LEDGER_PRIO_LOWEST 7 /* priorities 0 (highest) .. 7 (lowest) */
 
 enum ledger_kind {
@@ -111,6 +112,13 @@ struct ledger_req {
 	char app[LEDGER_NAME_MAX];         /* may be empty */
 	uint32_t hold_s;                   /* hold time; 0 = the ledger's default */
 	bool checking;                     /* record as checking (we asked a peer) not held */
+	/* Transit (docs/protocol.md §7.6): the regions the traffic crosses after the
+	 * provider, comma-separated ("lon" or "lon,par"); empty for a direct lease. Part of
+	 * the lease's identity, as PATH is on the wire. */
+	char path[LEDGER_PATH_MAX];
+	/* A lease this region asks of the next hop to carry another lease onward: the id of
+	 * that other lease (which this region provides); all zero otherwise. */
+	uint8_t parent[LEDGER_ID_LEN];
 };
 
 struct ledger_lease {
@@ -131,6 +139,8 @@ struct ledger_lease {
 	int64_t created, updated; /* ledger clock, UTC seconds */
 	uint64_t seq;            /* creation order, unique, increasing */
 	uint8_t preempted_by[LEDGER_ID_LEN]; /* revoked by preemption: the lease that won */
+	char path[LEDGER_PATH_MAX];          /* transit: regions after the provider, or "" */
+	uint8_t parent[LEDGER_ID_LEN];       /* onward hop of this lease (see ledger_req) */
 };
 
 /* What TIDALD_EV_LEASE_CHANGED carries (valid during the call only). */

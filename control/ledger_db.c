@@ -2,7 +2,8 @@
 /*
  * ledger_db: the ledger's SQLite file (docs/ledger.md, "Persistence").
  *
- * One table of leases (one row per lease, rewritten whole on every change) and a small
+ * One table of leases (one row per lease, written whole when created, its changing columns
+ * updated on every change) and a small
  * key/value table (schema version, the ledger clock, the next sequence number). The file is
  * in WAL mode with synchronous=FULL: COMMIT returns only after the WAL is on stable storage,
  * so a change the ledger reported survives a crash or power loss. With deferred sync it is
@@ -23,7 +24,7 @@
 
 #include "log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: path and parent (transit); 1 is upgraded in place */
 
 struct ledger_db {
 	sqlite3 *db;
@@ -43,12 +44,36 @@ static const char schema[] =
 	"  match TEXT NOT NULL, app TEXT NOT NULL,"
 	"  state TEXT NOT NULL, reason TEXT NOT NULL, booked INTEGER NOT NULL,"
 	"  hold_until INTEGER NOT NULL, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
-	"  preempted_by BLOB);";
+	"  preempted_by BLOB, path TEXT NOT NULL DEFAULT '', parent BLOB);";
+
 
 static int fail(struct ledger_db *d, const char *what)
 {
 	log_err("ledger: database: %s: %s", what, sqlite3_errmsg(d->db));
 	return -EIO;
+}
+
+/* Version 1 -> 2: the transit columns, empty for every lease that exists. */
+static const char upgrade_1_2[] =
+	"BEGIN IMMEDIATE;"
+	"ALTER TABLE leases ADD COLUMN path TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE leases ADD COLUMN parent BLOB;"
+	"UPDATE ledger_meta SET value = 2 WHERE key = 'schema_version';"
+	"COMMIT;";
+
+/* The schema version stored in the file: 0 for a new file, or a negative errno. */
+static int64_t stored_version(struct ledger_db *d)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(d->db, "SELECT value FROM ledger_meta WHERE key = 'schema_version'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(d, "read the schema version");
+	int rc = sqlite3_step(st);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(d, "read the schema version");
+	return v;
 }
 
 static int step_done(struct ledger_db *d, sqlite3_stmt *st, const char *what)
@@ -129,11 +154,34 @@ int ledger_db_open(const char *path, bool deferred, struct ledger_db **out)
 		rc = -EIO;
 		goto out;
 	}
+	int64_t ver = stored_version(d);
+	if (ver < 0) {
+		rc = (int)ver;
+		goto out;
+	}
+	if (ver == 1) {
+		if (sqlite3_exec(d->db, upgrade_1_2, NULL, NULL, &err) != SQLITE_OK) {
+			log_err("ledger: %s: cannot upgrade the schema from version 1: %s", path,
+				err ? err : "?");
+			sqlite3_free(err);
+			sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+			rc = -EIO;
+			goto out;
+		}
+		log_info("ledger: %s upgraded from schema version 1 to 2 (transit paths)", path);
+		ver = 2;
+	} else if (ver != 0 && ver != SCHEMA_VERSION) {
+		log_err("ledger: %s has schema version %lld, this tidald reads version %d: use the "
+			"tidald that wrote it, or move the file away to start an empty ledger",
+			path, (long long)ver, SCHEMA_VERSION);
+		rc = -EPROTO;
+		goto out;
+	}
 	if ((rc = prepare(d, "BEGIN IMMEDIATE", &d->begin)) < 0 ||
 	    (rc = prepare(d, "COMMIT", &d->commit)) < 0 ||
 	    (rc = prepare(d, "ROLLBACK", &d->rollback)) < 0 ||
 	    (rc = prepare(d, "INSERT OR REPLACE INTO leases VALUES "
-			     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &d->put)) < 0 ||
+			     "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &d->put)) < 0 ||
 	    (rc = prepare(d, "UPDATE leases SET state = ?, reason = ?, booked = ?, "
 			     "hold_until = ?, updated = ?, preempted_by = ? WHERE id = ?",
 			  &d->upd)) < 0 ||
@@ -143,16 +191,8 @@ int ledger_db_open(const char *path, bool deferred, struct ledger_db **out)
 		    0 ||
 	    (rc = prepare(d, "SELECT * FROM leases ORDER BY seq", &d->load)) < 0)
 		goto out;
-	int64_t ver;
-	rc = ledger_db_meta_get(d, "schema_version", &ver);
-	if (rc == -ENOENT) {
+	if (ver == 0)
 		rc = ledger_db_meta_set(d, "schema_version", SCHEMA_VERSION);
-	} else if (rc == 0 && ver != SCHEMA_VERSION) {
-		log_err("ledger: %s has schema version %lld, this tidald reads version %d: use the "
-			"tidald that wrote it, or move the file away to start an empty ledger",
-			path, (long long)ver, SCHEMA_VERSION);
-		rc = -EPROTO;
-	}
 out:
 	if (rc < 0) {
 		ledger_db_close(d);
@@ -213,6 +253,11 @@ int ledger_db_put(struct ledger_db *d, const struct ledger_lease *x)
 	static const uint8_t zero[LEDGER_ID_LEN];
 	if (memcmp(x->preempted_by, zero, LEDGER_ID_LEN) != 0)
 		sqlite3_bind_blob(st, i++, x->preempted_by, LEDGER_ID_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_text(st, i++, x->path, -1, SQLITE_STATIC);
+	if (memcmp(x->parent, zero, LEDGER_ID_LEN) != 0)
+		sqlite3_bind_blob(st, i++, x->parent, LEDGER_ID_LEN, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i++);
 	return step_done(d, st, "write lease");
@@ -341,6 +386,15 @@ static int row_to_lease(sqlite3_stmt *st, struct ledger_lease *x, const char **b
 		if (sqlite3_column_bytes(st, 19) != LEDGER_ID_LEN)
 			return -1;
 		memcpy(x->preempted_by, sqlite3_column_blob(st, 19), LEDGER_ID_LEN);
+	}
+	*bad = "path";
+	if (col_text(st, 20, x->path, sizeof(x->path)))
+		return -1;
+	if (sqlite3_column_type(st, 21) == SQLITE_BLOB) {
+		*bad = "parent";
+		if (sqlite3_column_bytes(st, 21) != LEDGER_ID_LEN)
+			return -1;
+		memcpy(x->parent, sqlite3_column_blob(st, 21), LEDGER_ID_LEN);
 	}
 	return 0;
 }

@@ -43,6 +43,27 @@ static bool region_name_ok(const char *s)
 	return true;
 }
 
+/* "lon" or "lon,par": region names separated by commas, or empty. */
+static bool path_ok(const char *s)
+{
+	if (!str_ok(s, LEDGER_PATH_MAX, true))
+		return false;
+	bool need_name = *s != '\0';
+	for (; *s; s++) {
+		if (*s == ',') {
+			if (need_name)
+				return false;
+			need_name = true;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= '0' && *s <= '9') || *s == '-') {
+			need_name = false;
+		} else {
+			return false;
+		}
+	}
+	return !need_name;
+}
+
 /* Check a request; *res is its local resource or NULL for a lease booked elsewhere. */
 static enum ledger_err validate(struct ledger *l, const struct ledger_req *q, int64_t now,
 				struct ledger_res **res)
@@ -70,6 +91,8 @@ static enum ledger_err validate(struct ledger *l, const struct ledger_req *q, in
 		what = "the resource name is empty or too long";
 	else if (!str_ok(q->match, LEDGER_MATCH_MAX, true) || !str_ok(q->app, LEDGER_NAME_MAX, true))
 		what = "match or app is too long";
+	else if (!path_ok(q->path))
+		what = "the path must be region names separated by commas";
 	if (what) {
 		log_info("ledger: request refused: %s", what);
 		return LEDGER_E_INVALID;
@@ -96,7 +119,8 @@ static bool same_fields(const struct ledger_lease *x, const struct ledger_req *q
 	       strcmp(x->resource, res) == 0 && x->kind == q->kind &&
 	       x->quantity == q->quantity && x->start == q->start && x->end == q->end &&
 	       x->setup_prio == q->setup_prio && x->hold_prio == q->hold_prio &&
-	       strcmp(x->match, q->match) == 0 && strcmp(x->app, q->app) == 0;
+	       strcmp(x->match, q->match) == 0 && strcmp(x->app, q->app) == 0 &&
+	       strcmp(x->path, q->path) == 0;
 }
 
 /* ---- transitions ------------------------------------------------------------------------ */
@@ -257,6 +281,8 @@ static int do_request(struct ledger *l, const struct ledger_req *q, int64_t now,
 	x.hold_prio = q->hold_prio;
 	memcpy(x.match, q->match, sizeof(x.match));
 	memcpy(x.app, q->app, sizeof(x.app));
+	memcpy(x.path, q->path, sizeof(x.path));
+	memcpy(x.parent, q->parent, sizeof(x.parent));
 	x.state = q->checking ? LEDGER_CHECKING : LEDGER_HELD;
 	x.hold_until = now + (q->hold_s ? q->hold_s : l->hold_s);
 	x.created = x.updated = now;

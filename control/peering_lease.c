@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * peering_lease: the lease service, both roles of docs/protocol.md §7-§9 over the ledger.
+ * peering_lease: the lease service (docs/protocol.md §7-§9 over the ledger): the answer
+ * queue and group commit, the session callbacks, the service's life cycle and the local
+ * operations (lease_svc_request, lease_svc_release). The protocol's two roles are in
+ * peering_proto.c, transit in peering_transit.c, capacity adverts in peering_cap.c.
  *
- * Owns the session manager (peering/), the queue of answers waiting for a group commit, the
- * list of answers waiting for the ledger's sync, and the per-peer capacity adverts received.
+ * Owns the session manager (peering/), the queue of answers waiting for a group commit and
+ * the list of answers waiting for the ledger's sync.
  * The ledger owns the leases: every state change goes through ledger.h. Each loop
  * iteration's changes are one group commit; LEASE_ACK, LEASE_STATUS and LEASE_REVOKE leave
  * only once that commit is durable, LEASE_OFFER, LEASE_REQUEST and LEASE_RELEASE once it is
@@ -24,89 +27,31 @@
 
 #include "cfg.h"
 #include "log.h"
-#include "peering_mod.h"
+#include "peering_int.h"
 
-#define RETAIN_SYNC_S      86400 /* terminal leases resynchronised (protocol.md §8) */
-#define OFFER_HOLD_S       30
-#define PAST_START_SLACK_S 60
-
-struct out {
-	char peer[PEER_REGION_MAX];
-	uint8_t type;
-	uint8_t id[LEDGER_ID_LEN];
-	uint8_t state;
-	uint16_t error;
-	uint32_t hold_ms;
-	bool lease_params; /* REQUEST/resync STATUS: parameters from the ledger record */
-	bool resync;
-	bool end_sync; /* the END_OF_SYNC after a resynchronisation's statuses */
-	bool promise;  /* OFFER/ACK: if the batch fails, say internal instead */
-	bool durable;  /* leaves only once the ledger's commit is durable, not just written */
-	uint64_t tag;  /* durable: the ledger commit it waits for */
-};
-
-struct peer_ctx {
-	uint64_t adv[LEASE_RES_MAX + 1]; /* last advertised amount now, per resource */
-	bool adv_known[LEASE_RES_MAX + 1];
-	bool synced; /* END_OF_SYNC received this session */
-};
-
-struct lease_svc {
-	struct lease_svc_params p;
-	struct tidal_cfg *cfg; /* our copy: a tidal_cfg is deep; we keep only what we need */
-	char region[PEER_REGION_MAX];
-	struct peer_mgr *mgr;
-	struct out *q; /* answers of the operation or loop iteration in progress */
-	size_t nq, capq;
-	struct out *w; /* answers written, waiting for the ledger to make them durable */
-	size_t nw, capw;
-	bool crash_after_commit; /* fault injection for tests (TIDAL_PEERING_FAULT) */
-	int depth;               /* >0 while one of our operations runs */
-	bool in_batch;
-	bool cap_dirty;
-	struct event *cap_timer;
-	struct event *flush_ev; /* group commit: flush after this loop iteration's reads */
-	struct peer_msg msg;    /* scratch for building messages */
-	/* Copies of what the config said, to rebuild sessions on reload. */
-	struct cfg_peering peering;
-	struct peer_cfg {
-		char name[PEER_REGION_MAX];
-		char link[CFG_NAME_MAX];
-		char host[CFG_HOST_MAX];
-		uint16_t port;
-	} * peers;
-	size_t n_peers;
-	struct pool_cfg {
-		char name[CFG_NAME_MAX];
-		uint64_t amount[LEASE_RES_MAX + 1];
-	} * pools;
-	size_t n_pools;
-	uint32_t asn;
-};
-
-static int64_t now_s(void)
+int64_t svc_now_s(void)
 {
 	return (int64_t)time(NULL);
 }
 
 /* ---- names and conversions ----------------------------------------------------------- */
 
-static unsigned kind_to_res(enum ledger_kind k)
+unsigned svc_kind_to_res(enum ledger_kind k)
 {
 	return (unsigned)k + 1; /* LEDGER_KIND_BANDWIDTH = 0 .. LEASE_RES_BANDWIDTH = 1 .. */
 }
 
-static enum ledger_kind res_to_kind(unsigned r)
+enum ledger_kind svc_res_to_kind(unsigned r)
 {
 	return (enum ledger_kind)(r - 1);
 }
 
-static unsigned state_to_wire(enum ledger_state st)
+unsigned svc_state_to_wire(enum ledger_state st)
 {
 	return (unsigned)st + 1;
 }
 
-static uint16_t err_to_wire(enum ledger_err e)
+uint16_t svc_err_to_wire(enum ledger_err e)
 {
 	switch (e) {
 	case LEDGER_E_NO_CAPACITY:
@@ -136,7 +81,7 @@ static uint16_t err_to_wire(enum ledger_err e)
 	}
 }
 
-static enum ledger_err err_from_wire(uint16_t e)
+enum ledger_err svc_err_from_wire(uint16_t e)
 {
 	switch (e) {
 	case LEASE_ERR_INSUFFICIENT_CAPACITY:
@@ -161,7 +106,7 @@ static enum ledger_err err_from_wire(uint16_t e)
 }
 
 /* Pool name inside a ledger resource name ("pool.NAME.kind", "PEER:pool.NAME.kind"). */
-static void pool_of(const char *res, char *out, size_t len)
+void svc_pool_of(const char *res, char *out, size_t len)
 {
 	out[0] = '\0';
 	const char *p = strstr(res, "pool.");
@@ -178,7 +123,7 @@ static void pool_of(const char *res, char *out, size_t len)
 
 /* "dst 198.51.100.0/24, dscp af41" -> MATCH TLVs. Items it cannot read are skipped (the
  * ledger holds what this code wrote, so that does not happen). */
-static void match_to_msg(const char *match, struct peer_msg *m)
+void svc_match_to_msg(const char *match, struct peer_msg *m)
 {
 	struct lease_msg *l = &m->lease;
 	char buf[LEDGER_MATCH_MAX];
@@ -211,7 +156,7 @@ static void match_to_msg(const char *match, struct peer_msg *m)
 		m->present |= PEER_F_MATCH_DSCP;
 }
 
-static void match_from_msg(const struct peer_msg *m, char *out, size_t len)
+void svc_match_from_msg(const struct peer_msg *m, char *out, size_t len)
 {
 	const struct lease_msg *l = &m->lease;
 	size_t k = 0;
@@ -235,13 +180,13 @@ static void match_from_msg(const struct peer_msg *m, char *out, size_t len)
 }
 
 /* Fill the parameter TLVs of a lease message from a ledger record. */
-static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
+void svc_params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 {
 	struct lease_msg *l = &m->lease;
 	snprintf(l->requester, sizeof(l->requester), "%s", x->requester);
 	snprintf(l->provider, sizeof(l->provider), "%s", x->provider);
-	l->resource = (uint8_t)kind_to_res(x->kind);
-	pool_of(x->resource, l->resource_name, sizeof(l->resource_name));
+	l->resource = (uint8_t)svc_kind_to_res(x->kind);
+	svc_pool_of(x->resource, l->resource_name, sizeof(l->resource_name));
 	l->unit = (uint8_t)lease_resource_unit(l->resource);
 	l->quantity = x->quantity;
 	l->start_s = x->start;
@@ -251,7 +196,7 @@ static void params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 	l->hold_prio = x->hold_prio;
 	m->present |= PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
 	              PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY;
-	match_to_msg(x->match, m);
+	svc_match_to_msg(x->match, m);
 	if (x->app[0]) {
 		snprintf(l->app, sizeof(l->app), "%s", x->app);
 		m->present |= PEER_F_APP;
@@ -278,8 +223,8 @@ static struct out *out_push(struct out **v, size_t *n, size_t *cap)
  * LEASE_REVOKE state what the ledger committed, so they wait until the commit is durable;
  * LEASE_OFFER, LEASE_REQUEST and LEASE_RELEASE leave once it is written (a crash of this
  * process keeps it; a power loss before the sync is repaired by resynchronisation). */
-static struct out *queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
-                         uint8_t state, uint16_t error)
+struct out *svc_queue(struct lease_svc *s, const char *peer, uint8_t type, const uint8_t *id,
+                      uint8_t state, uint16_t error)
 {
 	struct out *o = out_push(&s->q, &s->nq, &s->capq);
 	if (!o) {
@@ -300,9 +245,7 @@ static struct out *queue(struct lease_svc *s, const char *peer, uint8_t type, co
 	return o;
 }
 
-static void send_capacity(struct lease_svc *s, struct peer *p);
-
-static void send_out(struct lease_svc *s, const struct out *o, bool failed)
+void svc_send_out(struct lease_svc *s, const struct out *o, bool failed)
 {
 	struct peer *p = peer_mgr_find(s->mgr, o->peer);
 	if (!p || peer_get_state(p) != PEER_ESTABLISHED)
@@ -314,7 +257,7 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 		m->lease.sync = LEASE_SYNC_END;
 		m->present = PEER_F_SYNC;
 		peer_send(p, m);
-		send_capacity(s, p);
+		svc_send_capacity(s, p);
 		return;
 	}
 	if (failed && o->promise) {
@@ -331,8 +274,8 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 	case PEER_MSG_LEASE_REQUEST:
 		if (!have)
 			return;
-		params_from_lease(m, &x);
-		if (x.hold_until > now_s()) {
+		svc_params_from_lease(m, &x);
+		if (x.hold_until > svc_now_s()) {
 			m->lease.hold_ms = OFFER_HOLD_S * 1000;
 			m->present |= PEER_F_HOLD_TIME;
 		}
@@ -340,12 +283,12 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 	case PEER_MSG_LEASE_OFFER: {
 		if (!have || x.state != LEDGER_HELD)
 			return;
-		int64_t left = x.hold_until - now_s();
+		int64_t left = x.hold_until - svc_now_s();
 		uint64_t ms = left > 0 ? (uint64_t)left * 1000 : LEASE_HOLD_MS_MIN;
 		m->lease.hold_ms = (uint32_t)(ms < LEASE_HOLD_MS_MIN   ? LEASE_HOLD_MS_MIN
 		                              : ms > LEASE_HOLD_MS_MAX ? LEASE_HOLD_MS_MAX
 		                                                       : ms);
-		m->lease.unit = (uint8_t)lease_resource_unit(kind_to_res(x.kind));
+		m->lease.unit = (uint8_t)lease_resource_unit(svc_kind_to_res(x.kind));
 		m->lease.quantity = x.quantity;
 		m->present |= PEER_F_QUANTITY | PEER_F_HOLD_TIME;
 		break;
@@ -353,7 +296,7 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 	case PEER_MSG_LEASE_ACK:
 		if (!have || (x.state != LEDGER_RESERVED && x.state != LEDGER_ACTIVE))
 			return;
-		m->lease.state = (uint8_t)state_to_wire(x.state);
+		m->lease.state = (uint8_t)svc_state_to_wire(x.state);
 		m->present |= PEER_F_STATE;
 		break;
 	case PEER_MSG_LEASE_REVOKE:
@@ -368,8 +311,8 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 			m->lease.state = o->state;
 			m->lease.error = o->error;
 		} else if (have) {
-			m->lease.state = (uint8_t)state_to_wire(x.state);
-			m->lease.error = err_to_wire(x.reason);
+			m->lease.state = (uint8_t)svc_state_to_wire(x.state);
+			m->lease.error = svc_err_to_wire(x.reason);
 		} else {
 			m->lease.state = LEASE_FAILED;
 			m->lease.error = LEASE_ERR_UNKNOWN_LEASE;
@@ -381,9 +324,9 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 			m->lease.sync = LEASE_SYNC_RESYNC;
 			m->present |= PEER_F_SYNC;
 			if (have)
-				params_from_lease(m, &x);
-			if (have && x.state == LEDGER_HELD && x.hold_until > now_s()) {
-				int64_t left = x.hold_until - now_s();
+				svc_params_from_lease(m, &x);
+			if (have && x.state == LEDGER_HELD && x.hold_until > svc_now_s()) {
+				int64_t left = x.hold_until - svc_now_s();
 				m->lease.hold_ms = (uint32_t)(left > 3600 ? 3600000 : left * 1000);
 				m->present |= PEER_F_HOLD_TIME;
 			}
@@ -399,7 +342,7 @@ static void send_out(struct lease_svc *s, const struct out *o, bool failed)
 	}
 }
 
-static void op_begin(struct lease_svc *s)
+void svc_op_begin(struct lease_svc *s)
 {
 	if (s->depth++ == 0 && !s->p.no_group_commit && !s->in_batch) {
 		if (ledger_batch_begin(s->p.ledger) == 0)
@@ -426,7 +369,7 @@ static void drain(struct lease_svc *s)
 	memmove(s->w, s->w + k, (s->nw - k) * sizeof(*s->w));
 	s->nw -= k;
 	for (size_t i = 0; i < k; i++)
-		send_out(s, &ready[i], false);
+		svc_send_out(s, &ready[i], false);
 	free(ready);
 }
 
@@ -438,7 +381,7 @@ static void on_durable(void *arg)
 /* Write the batch (one commit for everything this operation or loop iteration changed),
  * then send what waited for it: at once what needs the commit written, after the ledger's
  * next sync what needs it durable. */
-static void flush(struct lease_svc *s)
+void svc_flush(struct lease_svc *s)
 {
 	bool failed = false;
 	if (s->in_batch) {
@@ -463,7 +406,7 @@ static void flush(struct lease_svc *s)
 		for (size_t i = 0; i < n; i++) {
 			struct out *o = &q[i];
 			if (failed || !o->durable || (durable && !s->nw)) {
-				send_out(s, o, failed);
+				svc_send_out(s, o, failed);
 				continue;
 			}
 			struct out *wo = out_push(&s->w, &s->nw, &s->capw);
@@ -471,7 +414,7 @@ static void flush(struct lease_svc *s)
 				log_err("peering: out of memory: %s for a lease sent before "
 				        "the ledger's sync",
 				        peer_msg_type_name(o->type));
-				send_out(s, o, false);
+				svc_send_out(s, o, false);
 				continue;
 			}
 			*wo = *o;
@@ -485,21 +428,21 @@ static void flush(struct lease_svc *s)
 }
 
 /* End of an operation started by a local caller: durable before we return to it. */
-static void op_end(struct lease_svc *s)
+void svc_op_end(struct lease_svc *s)
 {
 	if (--s->depth == 0)
-		flush(s);
+		svc_flush(s);
 }
 
 /* End of handling one received message: the answers wait for the group commit, which
  * runs once every session that had something to read in this loop iteration was read
  * (libevent runs an event activated now after the reads already pending). */
-static void op_end_deferred(struct lease_svc *s)
+void svc_op_end_deferred(struct lease_svc *s)
 {
 	if (--s->depth > 0)
 		return;
 	if (!s->in_batch || s->p.no_group_commit || !s->flush_ev)
-		flush(s);
+		svc_flush(s);
 	else
 		event_active(s->flush_ev, EV_TIMEOUT, 0);
 }
@@ -509,17 +452,17 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	struct lease_svc *s = arg;
 	if (s->depth == 0)
-		flush(s);
+		svc_flush(s);
 }
 
 void lease_svc_begin(struct lease_svc *s)
 {
-	op_begin(s);
+	svc_op_begin(s);
 }
 
 void lease_svc_end(struct lease_svc *s)
 {
-	op_end(s);
+	svc_op_end(s);
 }
 
 /* ---- ledger changes we did not cause ------------------------------------------------- */
@@ -531,434 +474,19 @@ void lease_svc_on_change(struct lease_svc *s, const struct ledger_change *c)
 	bool requester = strcmp(x->requester, s->region) == 0;
 	if (provider && !requester && c->from != x->state) {
 		if (x->state == LEDGER_REVOKED && x->reason != LEDGER_E_PEER)
-			queue(s, x->requester, PEER_MSG_LEASE_REVOKE, x->id, 0,
-			      x->reason == LEDGER_OK ? LEASE_ERR_ADMINISTRATIVE
-			                             : err_to_wire(x->reason));
+			svc_queue(s, x->requester, PEER_MSG_LEASE_REVOKE, x->id, 0,
+			          x->reason == LEDGER_OK ? LEASE_ERR_ADMINISTRATIVE
+			                                 : svc_err_to_wire(x->reason));
 		else if (x->state == LEDGER_EXPIRED && c->from == LEDGER_HELD)
-			queue(s, x->requester, PEER_MSG_LEASE_STATUS, x->id, LEASE_EXPIRED,
-			      LEASE_ERR_HOLD_TIMEOUT);
+			svc_queue(s, x->requester, PEER_MSG_LEASE_STATUS, x->id, LEASE_EXPIRED,
+			          LEASE_ERR_HOLD_TIMEOUT);
 	}
 	if (provider && !requester && ledger_state_live(x->state) != ledger_state_live(c->from))
 		s->cap_dirty = true;
 	if (provider && !requester && c->created)
 		s->cap_dirty = true;
 	if (s->depth == 0)
-		flush(s); /* from the ledger's own timer */
-}
-
-/* ---- provider role ------------------------------------------------------------------- */
-
-static const struct peer_cfg *peer_cfg(const struct lease_svc *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_peers; i++)
-		if (!strcmp(s->peers[i].name, name))
-			return &s->peers[i];
-	return NULL;
-}
-
-/* The local resource a peer's request books, or false. */
-static bool local_resource(const struct lease_svc *s, const char *peer, unsigned res,
-                           const char *pool, char *out, size_t len)
-{
-	if (res == LEASE_RES_BANDWIDTH) {
-		const struct peer_cfg *pc = peer_cfg(s, peer);
-		if (!pc || !pc->link[0] || pool[0])
-			return false;
-		snprintf(out, len, "link.%s", pc->link);
-		return true;
-	}
-	for (size_t i = 0; i < s->n_pools; i++) {
-		const struct pool_cfg *pc = &s->pools[i];
-		if ((pool[0] && strcmp(pc->name, pool)) || !pc->amount[res])
-			continue;
-		snprintf(out, len, "pool.%s.%s", pc->name, ledger_kind_name(res_to_kind(res)));
-		return true;
-	}
-	return false;
-}
-
-static void reply_status(struct lease_svc *s, const char *peer, const uint8_t *id, unsigned state,
-                         unsigned error)
-{
-	queue(s, peer, PEER_MSG_LEASE_STATUS, id, (uint8_t)state, (uint16_t)error);
-}
-
-/* Answer for a lease as the provider's record stands. */
-static void answer_record(struct lease_svc *s, const char *peer, const struct ledger_lease *x)
-{
-	if (x->state == LEDGER_HELD)
-		queue(s, peer, PEER_MSG_LEASE_OFFER, x->id, 0, 0);
-	else if (x->state == LEDGER_RESERVED || x->state == LEDGER_ACTIVE)
-		queue(s, peer, PEER_MSG_LEASE_ACK, x->id, 0, 0);
-	else if (!ledger_state_live(x->state))
-		reply_status(s, peer, x->id, state_to_wire(x->state), err_to_wire(x->reason));
-}
-
-static void on_request(struct lease_svc *s, const char *peer, const struct peer_msg *m)
-{
-	const struct lease_msg *l = &m->lease;
-	const uint8_t *id = l->id.b;
-	if (strcmp(l->provider, s->region) || strcmp(l->requester, peer)) {
-		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NOT_PERMITTED);
-		return;
-	}
-	if ((m->present & PEER_F_PATH) && (l->n_path > 1 || strcmp(l->path[0], s->region))) {
-		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NO_PATH);
-		return;
-	}
-	struct ledger_req q;
-	memset(&q, 0, sizeof(q));
-	memcpy(q.id, id, LEDGER_ID_LEN);
-	snprintf(q.requester, sizeof(q.requester), "%s", l->requester);
-	snprintf(q.provider, sizeof(q.provider), "%s", l->provider);
-	if (!local_resource(s, peer, l->resource, l->resource_name, q.resource,
-	                    sizeof(q.resource))) {
-		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_RESOURCE);
-		return;
-	}
-	q.kind = res_to_kind(l->resource);
-	q.quantity = l->quantity;
-	q.start = l->start_s;
-	q.end = l->start_s + (int64_t)l->duration_s;
-	q.setup_prio = m->present & PEER_F_PRIORITY ? l->setup_prio : LEASE_PRIORITY_DEFAULT;
-	q.hold_prio = m->present & PEER_F_PRIORITY ? l->hold_prio : LEASE_PRIORITY_DEFAULT;
-	match_from_msg(m, q.match, sizeof(q.match));
-	if (m->present & PEER_F_APP)
-		snprintf(q.app, sizeof(q.app), "%s", l->app);
-	q.hold_s = OFFER_HOLD_S;
-	if ((m->present & PEER_F_HOLD_TIME) && l->hold_ms / 1000 < q.hold_s)
-		q.hold_s = l->hold_ms / 1000 ? l->hold_ms / 1000 : 1;
-
-	struct ledger_lease x;
-	if (ledger_get(s->p.ledger, q.id, &x) != 0 && q.start < now_s() - PAST_START_SLACK_S) {
-		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_BAD_PARAMETERS);
-		return;
-	}
-	enum ledger_err why = LEDGER_OK;
-	int rc = ledger_request(s->p.ledger, &q, now_s(), &x, &why);
-	if (rc == 0)
-		answer_record(s, peer, &x);
-	else
-		reply_status(s, peer, id, LEASE_FAILED,
-		             err_to_wire(why != LEDGER_OK ? why : LEDGER_E_STORAGE));
-}
-
-static bool get_role(struct lease_svc *s, const char *peer, const uint8_t *id, bool provider,
-                     struct ledger_lease *x)
-{
-	if (ledger_get(s->p.ledger, id, x) != 0) {
-		reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_UNKNOWN_LEASE);
-		return false;
-	}
-	const char *me = provider ? x->provider : x->requester;
-	const char *them = provider ? x->requester : x->provider;
-	if (strcmp(me, s->region) || strcmp(them, peer)) {
-		reply_status(s, peer, id, state_to_wire(x->state), LEASE_ERR_NOT_PERMITTED);
-		return false;
-	}
-	return true;
-}
-
-static void on_commit(struct lease_svc *s, const char *peer, const uint8_t *id)
-{
-	struct ledger_lease x;
-	if (!get_role(s, peer, id, true, &x))
-		return;
-	if (x.state == LEDGER_HELD) {
-		enum ledger_err why = LEDGER_OK;
-		int rc = ledger_commit(s->p.ledger, id, now_s(), &x, &why);
-		if (rc == -ETIMEDOUT || why == LEDGER_E_HOLD_TIMEOUT) {
-			reply_status(s, peer, id, LEASE_EXPIRED, LEASE_ERR_HOLD_TIMEOUT);
-			return;
-		}
-		if (rc) {
-			reply_status(s, peer, id, LEASE_FAILED, err_to_wire(why));
-			return;
-		}
-	}
-	if (x.state == LEDGER_CHECKING || x.state == LEDGER_COMMITTING)
-		reply_status(s, peer, id, state_to_wire(x.state), LEASE_ERR_WRONG_STATE);
-	else
-		answer_record(s, peer, &x);
-}
-
-static void on_release(struct lease_svc *s, const char *peer, const uint8_t *id)
-{
-	struct ledger_lease x;
-	if (!get_role(s, peer, id, true, &x))
-		return;
-	if (ledger_state_live(x.state)) {
-		enum ledger_err why = LEDGER_OK;
-		if (ledger_release(s->p.ledger, id, now_s(), &x, &why) != 0) {
-			reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(why));
-			return;
-		}
-	}
-	reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(x.reason));
-}
-
-/* ---- requester role ------------------------------------------------------------------ */
-
-/* LEASE_COMMIT leaves at once: the requester's own record of it (committing) is
- * bookkeeping that trails in the loop iteration's group commit. If this process dies before
- * that commit, it restarts with the lease checking or held, and resynchronisation adopts
- * what the provider decided (protocol.md §8); the provider's record is the one that counts. */
-static void send_commit(struct lease_svc *s, const char *peer, const uint8_t *id)
-{
-	struct out o;
-	memset(&o, 0, sizeof(o));
-	snprintf(o.peer, sizeof(o.peer), "%s", peer);
-	o.type = PEER_MSG_LEASE_COMMIT;
-	memcpy(o.id, id, LEDGER_ID_LEN);
-	send_out(s, &o, false);
-	if (s->crash_after_commit) {
-		/* Fault injection (tests only): die between the COMMIT on the wire and the
-		 * bookkeeping commit, as a crash at the worst moment would. */
-		struct peer *p = peer_mgr_find(s->mgr, peer);
-		if (p)
-			peer_flush(p);
-		log_warn("peering: TIDAL_PEERING_FAULT=crash-after-commit: killing this process "
-		         "before its bookkeeping commit");
-		usleep(300000); /* let the kernel deliver the COMMIT */
-		raise(SIGKILL);
-	}
-}
-
-/* Move a requester-side lease forward to `target` (held, committing or reserved) with the
- * ledger's events, sending COMMIT when it passes committing. */
-static void advance(struct lease_svc *s, const char *peer, struct ledger_lease *x,
-                    enum ledger_state target)
-{
-	int64_t now = now_s();
-	enum ledger_state was = x->state;
-	while (ledger_state_live(x->state) && x->state < target) {
-		enum ledger_event ev = x->state == LEDGER_CHECKING ? LEDGER_EV_ADMIT
-		                       : x->state == LEDGER_HELD   ? LEDGER_EV_COMMIT
-		                                                   : LEDGER_EV_CONFIRM;
-		if (x->state >= LEDGER_RESERVED)
-			break;
-		enum ledger_err why;
-		if (ledger_event(s->p.ledger, x->id, ev, now, LEDGER_OK, x, &why) != 0) {
-			char ids[LEDGER_ID_STR];
-			log_warn("peering: lease %s: %s refused by the ledger (%s)",
-			         ledger_id_fmt(x->id, ids), ledger_event_name(ev),
-			         ledger_err_name(why));
-			return;
-		}
-		if (ev == LEDGER_EV_COMMIT && target == LEDGER_COMMITTING)
-			send_commit(s, peer, x->id);
-	}
-	if (s->p.on_lease && x->state != was)
-		s->p.on_lease(s->p.arg, x);
-}
-
-/* Adopt a terminal state the peer reported. */
-static void adopt_terminal_(struct lease_svc *s, struct ledger_lease *x, unsigned state,
-                            unsigned error);
-
-static void adopt_terminal(struct lease_svc *s, struct ledger_lease *x, unsigned state,
-                           unsigned error)
-{
-	adopt_terminal_(s, x, state, error);
-	if (s->p.on_lease && !strcmp(x->requester, s->region))
-		s->p.on_lease(s->p.arg, x);
-}
-
-static void adopt_terminal_(struct lease_svc *s, struct ledger_lease *x, unsigned state,
-                            unsigned error)
-{
-	int64_t now = now_s();
-	enum ledger_err reason = err_from_wire((uint16_t)error), why;
-	const uint8_t *id = x->id;
-	struct ledger *l = s->p.ledger;
-	switch (state) {
-	case LEASE_RELEASED:
-		ledger_release(l, id, now, x, &why);
-		return;
-	case LEASE_REVOKED:
-		ledger_revoke(l, id, now, reason == LEDGER_E_PREEMPTED ? reason : LEDGER_E_PEER, x,
-		              &why);
-		return;
-	case LEASE_EXPIRED:
-		if (ledger_event(l, id, LEDGER_EV_HOLD_TIMEOUT, now, LEDGER_E_HOLD_TIMEOUT, x,
-		                 &why) == 0 ||
-		    ledger_event(l, id, LEDGER_EV_END, now, LEDGER_E_ENDED, x, &why) == 0)
-			return;
-		ledger_event(l, id, LEDGER_EV_FAIL, now, reason, x, &why);
-		return;
-	default:
-		ledger_event(l, id, x->state == LEDGER_CHECKING ? LEDGER_EV_REJECT : LEDGER_EV_FAIL,
-		             now, reason, x, &why);
-		return;
-	}
-}
-
-static void on_offer(struct lease_svc *s, const char *peer, const uint8_t *id)
-{
-	struct ledger_lease x;
-	if (!get_role(s, peer, id, false, &x))
-		return;
-	if (!ledger_state_live(x.state)) {
-		reply_status(s, peer, id, state_to_wire(x.state), err_to_wire(x.reason));
-		return;
-	}
-	if (x.state == LEDGER_CHECKING || x.state == LEDGER_HELD)
-		advance(s, peer, &x, LEDGER_COMMITTING); /* tidald commits every offer at once */
-}
-
-static void on_ack(struct lease_svc *s, const char *peer, const struct peer_msg *m)
-{
-	struct ledger_lease x;
-	if (!get_role(s, peer, m->lease.id.b, false, &x))
-		return;
-	if (!ledger_state_live(x.state)) {
-		reply_status(s, peer, x.id, state_to_wire(x.state), err_to_wire(x.reason));
-		return;
-	}
-	if (x.state < LEDGER_RESERVED)
-		advance(s, peer, &x, LEDGER_RESERVED);
-}
-
-static void on_revoke(struct lease_svc *s, const char *peer, const struct peer_msg *m)
-{
-	struct ledger_lease x;
-	if (!get_role(s, peer, m->lease.id.b, false, &x))
-		return;
-	if (ledger_state_live(x.state))
-		adopt_terminal(s, &x, LEASE_REVOKED, m->lease.error);
-}
-
-/* ---- LEASE_STATUS and resynchronisation ---------------------------------------------- */
-
-static void on_status(struct lease_svc *s, const char *peer, const struct peer_msg *m)
-{
-	const struct lease_msg *l = &m->lease;
-	struct ledger_lease x;
-	memset(&x, 0, sizeof(x));
-	bool known = ledger_get(s->p.ledger, l->id.b, &x) == 0;
-	if (known) {
-		bool mine = (!strcmp(x.provider, s->region) && !strcmp(x.requester, peer)) ||
-		            (!strcmp(x.requester, s->region) && !strcmp(x.provider, peer));
-		if (!mine)
-			return; /* not a lease between us and this peer: ignore */
-	}
-	bool provider;
-	if (known)
-		provider = !strcmp(x.provider, s->region);
-	else
-		provider = (m->present & PEER_F_PROVIDER) && !strcmp(l->provider, s->region);
-	unsigned my_state = known ? state_to_wire(x.state) : LEASE_NONE;
-	switch (lease_status_action(provider, my_state, l->state)) {
-	case LEASE_ACT_ADOPT:
-		if (lease_state_terminal(l->state))
-			adopt_terminal(s, &x, l->state, l->error);
-		else
-			advance(s, peer, &x,
-			        l->state == LEASE_HELD ? LEDGER_COMMITTING : LEDGER_RESERVED);
-		break;
-	case LEASE_ACT_REPLY_OWN:
-		reply_status(s, peer, l->id.b, my_state, err_to_wire(x.reason));
-		break;
-	case LEASE_ACT_REPLY_UNKNOWN:
-		reply_status(s, peer, l->id.b, LEASE_FAILED, LEASE_ERR_UNKNOWN_LEASE);
-		break;
-	default:
-		break;
-	}
-}
-
-struct sync_ctx {
-	struct lease_svc *s;
-	const char *peer;
-	bool after_peer_sync; /* repeat REQUEST/COMMIT (step 3) instead of sending status */
-	int64_t now;
-};
-
-static int sync_one(const struct ledger_lease *x, void *arg)
-{
-	struct sync_ctx *c = arg;
-	struct lease_svc *s = c->s;
-	bool req = !strcmp(x->requester, s->region) && !strcmp(x->provider, c->peer);
-	bool prov = !strcmp(x->provider, s->region) && !strcmp(x->requester, c->peer);
-	if (!req && !prov)
-		return 0;
-	if (c->after_peer_sync) {
-		if (!req)
-			return 0;
-		if (x->state == LEDGER_CHECKING) {
-			queue(s, c->peer, PEER_MSG_LEASE_REQUEST, x->id, 0, 0);
-		} else if (x->state == LEDGER_HELD) {
-			struct ledger_lease y = *x;
-			advance(s, c->peer, &y, LEDGER_COMMITTING);
-		} else if (x->state == LEDGER_COMMITTING) {
-			queue(s, c->peer, PEER_MSG_LEASE_COMMIT, x->id, 0, 0);
-		}
-		return 0;
-	}
-	if (!ledger_state_live(x->state) && x->updated < c->now - RETAIN_SYNC_S)
-		return 0;
-	struct out *o = queue(s, c->peer, PEER_MSG_LEASE_STATUS, x->id, 0, 0);
-	if (o)
-		o->resync = true;
-	return 0;
-}
-
-static void send_capacity(struct lease_svc *s, struct peer *p)
-{
-	struct peer_msg *m = &s->msg;
-	peer_msg_init(m, PEER_MSG_CAPACITY);
-	int64_t now = now_s();
-	for (unsigned res = 1; res <= LEASE_RES_MAX && m->cap.n < PEER_CAP_ENTRIES_MAX; res++) {
-		for (size_t k = 0; k < (res == LEASE_RES_BANDWIDTH ? 1 : s->n_pools); k++) {
-			char name[LEDGER_RES_MAX];
-			const char *pool = res == LEASE_RES_BANDWIDTH ? "" : s->pools[k].name;
-			if (!local_resource(s, peer_name(p), res, pool, name, sizeof(name)))
-				continue;
-			int i = ledger_resource_find(s->p.ledger, name);
-			struct ledger_resource_info info;
-			if (i < 0 || ledger_resource_info(s->p.ledger, (size_t)i, now, &info))
-				continue;
-			struct peer_cap_entry *e = &m->cap.e[m->cap.n++];
-			e->resource = (uint8_t)res;
-			e->unit = (uint8_t)lease_resource_unit(res);
-			snprintf(e->name, sizeof(e->name), "%s", pool);
-			e->n_steps = 1;
-			e->steps[0].time_s = now;
-			e->steps[0].amount =
-			        info.capacity > info.peak ? info.capacity - info.peak : 0;
-			if (m->cap.n == PEER_CAP_ENTRIES_MAX)
-				break;
-		}
-	}
-	if (m->cap.n)
-		m->present = PEER_F_CAPACITY_ENTRY;
-	peer_send(p, m);
-}
-
-/* The statuses, then END_OF_SYNC and CAPACITY: all wait, in order, until what they state
- * is durable. */
-static void resync(struct lease_svc *s, struct peer *p)
-{
-	struct sync_ctx c = {.s = s, .peer = peer_name(p), .now = now_s()};
-	op_begin(s);
-	ledger_foreach(s->p.ledger, true, sync_one, &c);
-	struct out *o = queue(s, peer_name(p), PEER_MSG_LEASE_STATUS, NULL, 0, 0);
-	if (o)
-		o->end_sync = true;
-	op_end(s);
-}
-
-static void on_capacity(struct lease_svc *s, struct peer *p, const struct peer_msg *m)
-{
-	(void)s;
-	struct peer_ctx *ctx = peer_get_user(p);
-	if (!ctx)
-		return;
-	for (unsigned i = 0; i < m->cap.n; i++) {
-		const struct peer_cap_entry *e = &m->cap.e[i];
-		ctx->adv[e->resource] = e->steps[0].amount;
-		ctx->adv_known[e->resource] = true;
-	}
+		svc_flush(s); /* from the ledger's own timer */
 }
 
 /* ---- session callbacks --------------------------------------------------------------- */
@@ -967,45 +495,43 @@ static void on_msg(void *arg, struct peer *p, const struct peer_msg *m)
 {
 	struct lease_svc *s = arg;
 	const char *peer = peer_name(p);
-	op_begin(s);
+	svc_op_begin(s);
 	switch (m->type) {
 	case PEER_MSG_CAPACITY:
-		on_capacity(s, p, m);
+		svc_on_capacity(s, p, m);
 		break;
 	case PEER_MSG_LEASE_REQUEST:
-		on_request(s, peer, m);
+		svc_on_request(s, peer, m);
 		break;
 	case PEER_MSG_LEASE_OFFER:
-		on_offer(s, peer, m->lease.id.b);
+		svc_on_offer(s, peer, m->lease.id.b);
 		break;
 	case PEER_MSG_LEASE_COMMIT:
-		on_commit(s, peer, m->lease.id.b);
+		svc_on_commit(s, peer, m->lease.id.b);
 		break;
 	case PEER_MSG_LEASE_ACK:
-		on_ack(s, peer, m);
+		svc_on_ack(s, peer, m);
 		break;
 	case PEER_MSG_LEASE_RELEASE:
-		on_release(s, peer, m->lease.id.b);
+		svc_on_release(s, peer, m->lease.id.b);
 		break;
 	case PEER_MSG_LEASE_REVOKE:
-		on_revoke(s, peer, m);
+		svc_on_revoke(s, peer, m);
 		break;
 	case PEER_MSG_LEASE_STATUS:
 		if ((m->present & PEER_F_SYNC) && (m->lease.sync & LEASE_SYNC_END)) {
-			struct sync_ctx c = {
-			        .s = s, .peer = peer, .after_peer_sync = true, .now = now_s()};
 			struct peer_ctx *ctx = peer_get_user(p);
 			if (ctx)
 				ctx->synced = true;
-			ledger_foreach(s->p.ledger, false, sync_one, &c);
+			svc_after_peer_sync(s, peer);
 		} else {
-			on_status(s, peer, m);
+			svc_on_status(s, peer, m);
 		}
 		break;
 	default:
 		break;
 	}
-	op_end_deferred(s);
+	svc_op_end_deferred(s);
 }
 
 static void on_burst_end(void *arg, struct peer *p)
@@ -1020,24 +546,10 @@ static void on_state(void *arg, struct peer *p, enum peer_state old, enum peer_s
 	if (ctx && now != PEER_ESTABLISHED)
 		ctx->synced = false;
 	if (now == PEER_ESTABLISHED)
-		resync(s, p);
+		svc_resync(s, p);
 	if (s->p.on_peer) {
 		struct peering_peer_change c = {.peer = peer_name(p), .from = old, .to = now};
 		s->p.on_peer(s->p.arg, &c);
-	}
-}
-
-static void cap_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what;
-	struct lease_svc *s = arg;
-	if (!s->cap_dirty)
-		return;
-	s->cap_dirty = false;
-	for (size_t i = 0; i < peer_mgr_count(s->mgr); i++) {
-		struct peer *p = peer_mgr_at(s->mgr, i);
-		if (peer_get_state(p) == PEER_ESTABLISHED)
-			send_capacity(s, p);
 	}
 }
 
@@ -1153,7 +665,7 @@ struct lease_svc *lease_svc_new(const struct lease_svc_params *p)
 		free(s);
 		return NULL;
 	}
-	s->cap_timer = event_new(p->base, -1, EV_PERSIST, cap_timer_cb, s);
+	s->cap_timer = event_new(p->base, -1, EV_PERSIST, svc_cap_timer_cb, s);
 	s->flush_ev = event_new(p->base, -1, 0, flush_cb, s);
 	struct timeval one = {1, 0};
 	if (!s->cap_timer || !s->flush_ev || event_add(s->cap_timer, &one) || start_sessions(s)) {
@@ -1168,7 +680,7 @@ void lease_svc_free(struct lease_svc *s)
 	if (!s)
 		return;
 	if (s->in_batch)
-		flush(s);
+		svc_flush(s);
 	ledger_unwatch_durable(s->p.ledger, on_durable, s);
 	stop_sessions(s);
 	if (s->cap_timer)
@@ -1197,7 +709,7 @@ int lease_svc_reload(struct lease_svc *s, const struct tidal_cfg *cfg)
 	/* Peers gone or moved are removed; new or moved ones added. */
 	for (size_t i = 0; i < peer_mgr_count(s->mgr);) {
 		struct peer *p = peer_mgr_at(s->mgr, i);
-		if (!peer_cfg(s, peer_name(p)))
+		if (!svc_peer_cfg(s, peer_name(p)))
 			drop_peer(s, p);
 		else
 			i++;
@@ -1218,7 +730,7 @@ struct peer_mgr *lease_svc_sessions(struct lease_svc *s)
 int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
                       struct ledger_lease *out, char *why, size_t why_len)
 {
-	const struct peer_cfg *pc = r->peer ? peer_cfg(s, r->peer) : NULL;
+	const struct peer_cfg *pc = r->peer ? svc_peer_cfg(s, r->peer) : NULL;
 	if (!pc) {
 		snprintf(why, why_len, "no [peer.%s] in the config", r->peer ? r->peer : "");
 		return -ENOENT;
@@ -1234,11 +746,11 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 	snprintf(q.provider, sizeof(q.provider), "%s", pc->name);
 	if (r->resource == LEASE_RES_BANDWIDTH || !r->pool || !r->pool[0])
 		snprintf(q.resource, sizeof(q.resource), "%s:%s", pc->name,
-		         ledger_kind_name(res_to_kind(r->resource)));
+		         ledger_kind_name(svc_res_to_kind(r->resource)));
 	else
 		snprintf(q.resource, sizeof(q.resource), "%s:pool.%s.%s", pc->name, r->pool,
-		         ledger_kind_name(res_to_kind(r->resource)));
-	q.kind = res_to_kind(r->resource);
+		         ledger_kind_name(svc_res_to_kind(r->resource)));
+	q.kind = svc_res_to_kind(r->resource);
 	q.quantity = r->quantity;
 	q.start = r->start_s;
 	q.end = r->start_s + (int64_t)r->duration_s;
@@ -1258,14 +770,14 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 		if (st.peer_restart_time_s)
 			q.hold_s = st.peer_restart_time_s;
 	}
-	op_begin(s);
+	svc_op_begin(s);
 	enum ledger_err e = LEDGER_OK;
-	int rc = ledger_request(s->p.ledger, &q, now_s(), out, &e);
+	int rc = ledger_request(s->p.ledger, &q, svc_now_s(), out, &e);
 	if (rc == 0)
-		queue(s, pc->name, PEER_MSG_LEASE_REQUEST, q.id, 0, 0);
+		svc_queue(s, pc->name, PEER_MSG_LEASE_REQUEST, q.id, 0, 0);
 	else
 		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
-	op_end(s);
+	svc_op_end(s);
 	if (rc == 0)
 		ledger_get(s->p.ledger, q.id, out);
 	return rc;
@@ -1283,18 +795,18 @@ int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
 	bool provider = !strcmp(x.provider, s->region);
 	enum ledger_err e = LEDGER_OK;
 	int rc;
-	op_begin(s);
+	svc_op_begin(s);
 	if (provider && !requester) {
 		/* No reason recorded = an operator's decision; lease_svc_on_change sends
 		 * LEASE_REVOKE(administrative) once it is durable. */
-		rc = ledger_revoke(s->p.ledger, id, now_s(), LEDGER_OK, out, &e);
+		rc = ledger_revoke(s->p.ledger, id, svc_now_s(), LEDGER_OK, out, &e);
 	} else {
-		rc = ledger_release(s->p.ledger, id, now_s(), out, &e);
+		rc = ledger_release(s->p.ledger, id, svc_now_s(), out, &e);
 		if (rc == 0 && requester && !provider)
-			queue(s, x.provider, PEER_MSG_LEASE_RELEASE, id, 0, 0);
+			svc_queue(s, x.provider, PEER_MSG_LEASE_RELEASE, id, 0, 0);
 	}
 	if (rc)
 		snprintf(why, why_len, "refused by the ledger: %s", ledger_err_name(e));
-	op_end(s);
+	svc_op_end(s);
 	return rc;
 }

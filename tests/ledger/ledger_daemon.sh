@@ -48,13 +48,13 @@ now=$(date +%s)
 sqlite3 "$DB" <<SQL || fail "cannot write leases into $DB"
 INSERT INTO leases VALUES (X'01000000000000000000000000000001', 1, 'tst', 'ams',
   'link.tst-ams', 'bandwidth', 2000000000, $((now - 60)), $((now + 3600)), 4, 4, '', 'video',
-  'active', 'ok', 1, 0, $((now - 120)), $((now - 60)), NULL);
+  'active', 'ok', 1, 0, $((now - 120)), $((now - 60)), NULL, '', NULL);
 INSERT INTO leases VALUES (X'01000000000000000000000000000002', 2, 'ams', 'tst',
   'link.tst-ams', 'bandwidth', 5000000000, $((now + 60)), $((now + 600)), 4, 4, '', '',
-  'held', 'ok', 1, $((now - 10)), $((now - 40)), $((now - 40)), NULL);
+  'held', 'ok', 1, $((now - 10)), $((now - 40)), $((now - 40)), NULL, '', NULL);
 INSERT INTO leases VALUES (X'01000000000000000000000000000003', 3, 'tst', 'tst',
   'link.tst-ams', 'bandwidth', 3000000000, $((now + 600)), $((now + 1200)), 4, 4, '', '',
-  'reserved', 'ok', 1, 0, $((now - 30)), $((now - 30)), NULL);
+  'reserved', 'ok', 1, 0, $((now - 30)), $((now - 30)), NULL, '', NULL);
 SQL
 start_tidald
 grep -q "3 leases loaded, 1 active (re-provisioned), 1 holds expired" "$T/tidald.log" ||

@@ -772,6 +772,60 @@ static void test_deferred_sync(void **st)
 	check(l);
 }
 
+/* A file written by the first tidald (schema version 1, no transit columns) is upgraded in
+ * place and its leases read back. */
+static void test_schema_upgrade(void **st)
+{
+	struct fx *f = *st;
+	assert_int_equal(
+		lt_sql(f->dir.db,
+		       "CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+		       "CREATE TABLE leases (id BLOB PRIMARY KEY CHECK (length(id) = 16),"
+		       "  seq INTEGER NOT NULL UNIQUE, requester TEXT NOT NULL,"
+		       "  provider TEXT NOT NULL, resource TEXT NOT NULL, kind TEXT NOT NULL,"
+		       "  quantity INTEGER NOT NULL, start_s INTEGER NOT NULL,"
+		       "  end_s INTEGER NOT NULL, setup_prio INTEGER NOT NULL,"
+		       "  hold_prio INTEGER NOT NULL, match TEXT NOT NULL, app TEXT NOT NULL,"
+		       "  state TEXT NOT NULL, reason TEXT NOT NULL, booked INTEGER NOT NULL,"
+		       "  hold_until INTEGER NOT NULL, created INTEGER NOT NULL,"
+		       "  updated INTEGER NOT NULL, preempted_by BLOB);"
+		       "INSERT INTO ledger_meta VALUES ('schema_version', 1), ('clock', 1000),"
+		       "  ('next_seq', 2);"
+		       "INSERT INTO leases VALUES (X'07ee0000000000000000000000000000', 1, 'fra',"
+		       "  'fra', 'link.fra-ams', 'bandwidth', 4, 1100, 1200, 4, 4, '', '',"
+		       "  'reserved', 'ok', 1, 0, 1000, 1000, NULL);"),
+		0);
+	struct ledger_open_report rep;
+	struct ledger *l = fx_open(f, 1000, &rep);
+	assert_int_equal(rep.loaded, 1);
+	struct ledger_lease x;
+	struct ledger_req r = lt_req(7, "fra-ams", 4, 1100, 1200, 4, 4);
+	assert_int_equal(ledger_get(l, r.id, &x), 0);
+	assert_int_equal(x.state, LEDGER_RESERVED);
+	assert_string_equal(x.path, "");
+	check(l);
+	/* A transit lease is stored with its path and read back. */
+	enum ledger_err why;
+	struct ledger_req t = lt_req(8, "fra-ams", 1, 1100, 1200, 4, 4);
+	snprintf(t.requester, sizeof(t.requester), "ams");
+	snprintf(t.path, sizeof(t.path), "lon,par");
+	t.parent[0] = 0x42;
+	assert_int_equal(ledger_request(l, &t, 1000, &x, &why), 0);
+	/* The path is part of the lease's identity. */
+	struct ledger_req t2 = t;
+	snprintf(t2.path, sizeof(t2.path), "lon");
+	assert_int_equal(ledger_request(l, &t2, 1000, &x, &why), -EEXIST);
+	struct ledger_req bad = lt_req(9, "fra-ams", 1, 1100, 1200, 4, 4);
+	snprintf(bad.path, sizeof(bad.path), "lon,,par");
+	assert_int_equal(ledger_request(l, &bad, 1000, &x, &why), -EINVAL);
+	l = fx_open(f, 1000, &rep);
+	assert_int_equal(rep.loaded, 2);
+	assert_int_equal(ledger_get(l, t.id, &x), 0);
+	assert_string_equal(x.path, "lon,par");
+	assert_int_equal(x.parent[0], 0x42);
+	assert_int_equal(x.state, LEDGER_HELD);
+}
+
 static void test_reload(void **st)
 {
 	struct fx *f = *st;
@@ -908,7 +962,7 @@ static void test_bad_database(void **st)
 					   "UPDATE ledger_meta SET value = 99 "
 					   "WHERE key = 'schema_version'"), 0);
 	assert_null(ledger_open(&p, NULL));
-	assert_int_equal(lt_sql(f->dir.db, "UPDATE ledger_meta SET value = 1 "
+	assert_int_equal(lt_sql(f->dir.db, "UPDATE ledger_meta SET value = 2 "
 					   "WHERE key = 'schema_version'"), 0);
 	l = fx_open(f, 1000, NULL);
 	assert_int_equal(state_of(l, 1), LEDGER_RESERVED);
@@ -995,6 +1049,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_and_listing, setup, teardown),
