@@ -95,6 +95,7 @@ enum ledger_err {
 	LEDGER_E_PEER,             /* the other side refused, revoked or failed it */
 	LEDGER_E_PROVISION,        /* provisioning failed */
 	LEDGER_E_STORAGE,          /* the database failed; nothing changed */
+	LEDGER_E_NO_PATH,          /* transit: the next hop refused, failed or dropped it */
 	LEDGER_N_ERRS,
 };
 

@@ -72,7 +72,7 @@ static const char *const event_names[LEDGER_N_EVENTS] = {
 static const char *const err_names[LEDGER_N_ERRS] = {
 	"ok", "illegal_transition", "terminal", "no_capacity", "id_conflict",
 	"unknown_resource", "invalid", "not_found", "hold_timeout", "preempted",
-	"ended", "peer", "provision", "storage",
+	"ended", "peer", "provision", "storage", "no_path",
 };
 
 static const char *const kind_names[LEDGER_N_KINDS] = {"bandwidth", "vcpu", "memory", "storage"};

@@ -26,10 +26,11 @@ struct out {
 	uint32_t hold_ms;
 	bool lease_params; /* REQUEST/resync STATUS: parameters from the ledger record */
 	bool resync;
-	bool end_sync; /* the END_OF_SYNC after a resynchronisation's statuses */
-	bool promise;  /* OFFER/ACK: if the batch fails, say internal instead */
-	bool durable;  /* leaves only once the ledger's commit is durable, not just written */
-	uint64_t tag;  /* durable: the ledger commit it waits for */
+	bool end_sync;    /* the END_OF_SYNC after a resynchronisation's statuses */
+	bool promise;     /* OFFER/ACK: if the batch fails, say internal instead */
+	bool durable;     /* leaves only once the ledger's commit is durable, not just written */
+	uint64_t tag;     /* durable: the ledger commit it waits for */
+	char reason[256]; /* REASON TLV (STATUS, REVOKE, RELEASE), for people; may be empty */
 };
 
 struct peer_ctx {
@@ -53,7 +54,12 @@ struct lease_svc {
 	bool cap_dirty;
 	struct event *cap_timer;
 	struct event *flush_ev; /* group commit: flush after this loop iteration's reads */
-	struct peer_msg msg;    /* scratch for building messages */
+	/* Transit: leases whose partner (the lease it carries on, or carries it) must follow
+	 * a terminal state; handled from the loop, since ledger callbacks may not change it. */
+	uint8_t (*cascade)[LEDGER_ID_LEN];
+	size_t n_cascade, cap_cascade;
+	struct event *cascade_ev;
+	struct peer_msg msg; /* scratch for building messages */
 	/* Copies of what the config said, to rebuild sessions on reload. */
 	struct cfg_peering peering;
 	struct peer_cfg {
@@ -113,6 +119,30 @@ void svc_on_revoke(struct lease_svc *s, const char *peer, const struct peer_msg 
 void svc_on_status(struct lease_svc *s, const char *peer, const struct peer_msg *m);
 void svc_resync(struct lease_svc *s, struct peer *p);
 void svc_after_peer_sync(struct lease_svc *s, const char *peer);
+
+/* peering_transit.c: leases with a PATH (docs/protocol.md §7.6). */
+/* The id of the lease `region` asks of the next hop to carry lease `up` onward. */
+void svc_onward_id(const uint8_t up[LEDGER_ID_LEN], const char *region, uint8_t out[LEDGER_ID_LEN]);
+/* x is a lease this region provides and carries on (transit), or asks of the next hop to
+ * carry another lease onward (onward). */
+bool svc_is_transit(const struct lease_svc *s, const struct ledger_lease *x);
+bool svc_is_onward(const struct lease_svc *s, const struct ledger_lease *x);
+/* LEASE_REQUEST whose PATH names other regions; q is the request for this region's own hop
+ * (the link towards the requester). Answers (or waits for the next hop) itself. */
+void svc_transit_request(struct lease_svc *s, const char *peer, const struct peer_msg *m,
+                         struct ledger_req *q);
+/* LEASE_COMMIT for a transit lease this region holds. */
+void svc_transit_commit(struct lease_svc *s, const char *peer, struct ledger_lease *x);
+/* Can a held transit lease be offered (its next hop is held or further)? */
+bool svc_transit_ready(struct lease_svc *s, const struct ledger_lease *x);
+/* The next hop's answer moved an onward lease: bring the lease it carries along. */
+void svc_transit_onward_moved(struct lease_svc *s, const struct ledger_lease *onward);
+/* A transit or onward lease became terminal (from lease_svc_on_change). */
+void svc_transit_note_end(struct lease_svc *s, const struct ledger_change *c);
+void svc_transit_cascade_cb(evutil_socket_t fd, short what, void *arg);
+/* "lon,par" <-> PATH TLV. */
+void svc_path_to_msg(const char *path, struct peer_msg *m);
+int svc_path_from_msg(const struct lease_msg *l, unsigned first, char *out, size_t len);
 
 /* peering_cap.c: capacity adverts. */
 void svc_send_capacity(struct lease_svc *s, struct peer *p);

@@ -76,6 +76,8 @@ uint16_t svc_err_to_wire(enum ledger_err e)
 	case LEDGER_E_PROVISION:
 	case LEDGER_E_STORAGE:
 		return LEASE_ERR_INTERNAL;
+	case LEDGER_E_NO_PATH:
+		return LEASE_ERR_NO_PATH;
 	default:
 		return LEASE_ERR_NONE;
 	}
@@ -100,6 +102,8 @@ enum ledger_err svc_err_from_wire(uint16_t e)
 		return LEDGER_E_PREEMPTED;
 	case LEASE_ERR_END_REACHED:
 		return LEDGER_E_ENDED;
+	case LEASE_ERR_NO_PATH:
+		return LEDGER_E_NO_PATH;
 	default:
 		return LEDGER_E_PEER;
 	}
@@ -197,6 +201,7 @@ void svc_params_from_lease(struct peer_msg *m, const struct ledger_lease *x)
 	m->present |= PEER_F_REQUESTER | PEER_F_PROVIDER | PEER_F_RESOURCE | PEER_F_QUANTITY |
 	              PEER_F_START | PEER_F_DURATION | PEER_F_PRIORITY;
 	svc_match_to_msg(x->match, m);
+	svc_path_to_msg(x->path, m);
 	if (x->app[0]) {
 		snprintf(l->app, sizeof(l->app), "%s", x->app);
 		m->present |= PEER_F_APP;
@@ -334,6 +339,11 @@ void svc_send_out(struct lease_svc *s, const struct out *o, bool failed)
 		break;
 	default:
 		break;
+	}
+	if (o->reason[0] && (type == PEER_MSG_LEASE_STATUS || type == PEER_MSG_LEASE_REVOKE ||
+	                     type == PEER_MSG_LEASE_RELEASE)) {
+		snprintf(m->lease.reason, sizeof(m->lease.reason), "%s", o->reason);
+		m->present |= PEER_F_REASON;
 	}
 	if (peer_send(p, m) == -EINVAL) {
 		char ids[LEDGER_ID_STR];
@@ -485,6 +495,8 @@ void lease_svc_on_change(struct lease_svc *s, const struct ledger_change *c)
 		s->cap_dirty = true;
 	if (provider && !requester && c->created)
 		s->cap_dirty = true;
+	if (!ledger_state_live(x->state) && ledger_state_live(c->from))
+		svc_transit_note_end(s, c);
 	if (s->depth == 0)
 		svc_flush(s); /* from the ledger's own timer */
 }
@@ -667,8 +679,10 @@ struct lease_svc *lease_svc_new(const struct lease_svc_params *p)
 	}
 	s->cap_timer = event_new(p->base, -1, EV_PERSIST, svc_cap_timer_cb, s);
 	s->flush_ev = event_new(p->base, -1, 0, flush_cb, s);
+	s->cascade_ev = event_new(p->base, -1, 0, svc_transit_cascade_cb, s);
 	struct timeval one = {1, 0};
-	if (!s->cap_timer || !s->flush_ev || event_add(s->cap_timer, &one) || start_sessions(s)) {
+	if (!s->cap_timer || !s->flush_ev || !s->cascade_ev || event_add(s->cap_timer, &one) ||
+	    start_sessions(s)) {
 		lease_svc_free(s);
 		return NULL;
 	}
@@ -687,6 +701,9 @@ void lease_svc_free(struct lease_svc *s)
 		event_free(s->cap_timer);
 	if (s->flush_ev)
 		event_free(s->flush_ev);
+	if (s->cascade_ev)
+		event_free(s->cascade_ev);
+	free(s->cascade);
 	free(s->q);
 	free(s->w);
 	free(s->peers);
@@ -727,6 +744,53 @@ struct peer_mgr *lease_svc_sessions(struct lease_svc *s)
 
 /* ---- local operations ---------------------------------------------------------------- */
 
+/* A transit path: region names after the peer, none twice, neither this region nor the
+ * peer, at most LEASE_PATH_MAX; bandwidth only. Copied to out with ',' between names. */
+static int check_path(const struct lease_svc *s, const struct lease_svc_request *r, char *out,
+                      size_t len, char *why, size_t why_len)
+{
+	if (r->resource != LEASE_RES_BANDWIDTH) {
+		snprintf(why, why_len, "a path (transit) carries bandwidth only");
+		return -EINVAL;
+	}
+	char names[LEASE_PATH_MAX][PEER_REGION_MAX];
+	unsigned n = 0;
+	size_t k = 0;
+	out[0] = '\0';
+	for (const char *p = r->path; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t m = comma ? (size_t)(comma - p) : strlen(p);
+		char name[PEER_REGION_MAX] = "";
+		if (m < sizeof(name)) {
+			memcpy(name, p, m);
+			name[m] = '\0';
+		}
+		if (!peer_region_valid(name)) {
+			snprintf(why, why_len, "path: '%.*s' is not a region id",
+			         (int)(m < 64 ? m : 64), p);
+			return -EINVAL;
+		}
+		if (n == LEASE_PATH_MAX) {
+			snprintf(why, why_len, "path: at most %d regions after the peer",
+			         LEASE_PATH_MAX);
+			return -EINVAL;
+		}
+		if (!strcmp(name, s->region) || !strcmp(name, r->peer)) {
+			snprintf(why, why_len, "path: %s would loop back", name);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < n; i++)
+			if (!strcmp(names[i], name)) {
+				snprintf(why, why_len, "path: %s appears twice", name);
+				return -EINVAL;
+			}
+		snprintf(names[n++], PEER_REGION_MAX, "%s", name);
+		k += (size_t)snprintf(out + k, len - k, "%s%s", k ? "," : "", name);
+		p += m + (comma != NULL);
+	}
+	return 0;
+}
+
 int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
                       struct ledger_lease *out, char *why, size_t why_len)
 {
@@ -741,6 +805,11 @@ int lease_svc_request(struct lease_svc *s, const struct lease_svc_request *r,
 	}
 	struct ledger_req q;
 	memset(&q, 0, sizeof(q));
+	if (r->path && r->path[0]) {
+		int rc = check_path(s, r, q.path, sizeof(q.path), why, why_len);
+		if (rc)
+			return rc;
+	}
 	ledger_id_new(q.id);
 	snprintf(q.requester, sizeof(q.requester), "%s", s->region);
 	snprintf(q.provider, sizeof(q.provider), "%s", pc->name);

@@ -98,18 +98,29 @@ static json_t *lease_json(const struct ledger_lease *x, const char *region)
 	bool req = !strcmp(x->requester, region), prov = !strcmp(x->provider, region);
 	const char *role = req && prov ? "local" : req ? "requester" : "provider";
 	const char *peer = req && prov ? NULL : req ? x->provider : x->requester;
-	return json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s,s:s?,s:I,"
-	                 "s:I,s:s?,s:s?}",
-	                 "id", ledger_id_fmt(x->id, id), "role", role, "peer", peer, "requester",
-	                 x->requester, "provider", x->provider, "resource", x->resource, "kind",
-	                 ledger_kind_name(x->kind), "quantity", (json_int_t)x->quantity,
-	                 "quantity_text", fmt_qty(x->kind, x->quantity, q, sizeof(q)), "start",
-	                 cfg_fmt_time(x->start, st, sizeof(st)), "start_s", (json_int_t)x->start,
-	                 "end", cfg_fmt_time(x->end, en, sizeof(en)), "end_s", (json_int_t)x->end,
-	                 "state", ledger_state_name(x->state), "reason",
-	                 x->reason ? ledger_err_name(x->reason) : NULL, "setup_priority",
-	                 (json_int_t)x->setup_prio, "hold_priority", (json_int_t)x->hold_prio,
-	                 "app", x->app[0] ? x->app : NULL, "match", x->match[0] ? x->match : NULL);
+	static const uint8_t zero[LEDGER_ID_LEN];
+	char parent[LEDGER_ID_STR];
+	bool onward = memcmp(x->parent, zero, LEDGER_ID_LEN) != 0;
+	if (onward)
+		ledger_id_fmt(x->parent, parent);
+	json_t *j =
+	        json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:s,s:I,s:s,s:s?,s:I,"
+	                  "s:I,s:s?,s:s?}",
+	                  "id", ledger_id_fmt(x->id, id), "role", role, "peer", peer, "requester",
+	                  x->requester, "provider", x->provider, "resource", x->resource, "kind",
+	                  ledger_kind_name(x->kind), "quantity", (json_int_t)x->quantity,
+	                  "quantity_text", fmt_qty(x->kind, x->quantity, q, sizeof(q)), "start",
+	                  cfg_fmt_time(x->start, st, sizeof(st)), "start_s", (json_int_t)x->start,
+	                  "end", cfg_fmt_time(x->end, en, sizeof(en)), "end_s", (json_int_t)x->end,
+	                  "state", ledger_state_name(x->state), "reason",
+	                  x->reason ? ledger_err_name(x->reason) : NULL, "setup_priority",
+	                  (json_int_t)x->setup_prio, "hold_priority", (json_int_t)x->hold_prio,
+	                  "app", x->app[0] ? x->app : NULL, "match", x->match[0] ? x->match : NULL);
+	/* Transit: the regions after the provider, and for a lease this region asked of the
+	 * next hop, the lease it carries on. */
+	json_object_set_new(j, "path", x->path[0] ? json_string(x->path) : json_null());
+	json_object_set_new(j, "carries", onward ? json_string(parent) : json_null());
+	return j;
 }
 
 /* ---- show peers ---------------------------------------------------------------------- */
@@ -241,6 +252,7 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const stru
 	const char *dur = ctl_opt(req, "duration"), *prio = ctl_opt(req, "priority");
 	const char *app = ctl_opt(req, "app"), *pool = ctl_opt(req, "pool");
 	const char *match = ctl_opt(req, "match"), *link = ctl_opt(req, "link");
+	const char *path = ctl_opt(req, "path");
 	const char *why = NULL;
 	if (!m->svc)
 		return ctl_fail(rep, CTL_REFUSED, "%s", m->error);
@@ -304,6 +316,7 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const stru
 	r.setup_prio = r.hold_prio = (uint8_t)p;
 	r.app = app;
 	r.pool = pool;
+	r.path = path;
 	char mbuf[LEDGER_MATCH_MAX] = "";
 	if (match) {
 		r.match = match;

@@ -74,6 +74,11 @@ struct lease_svc_request {
 	uint8_t setup_prio, hold_prio; /* 0..7, setup >= hold */
 	const char *app;               /* may be NULL */
 	const char *match; /* config syntax ("dst 198.51.100.0/24, dscp af41"); may be NULL */
+	/* Transit (bandwidth only): the regions the traffic is carried on to after the peer,
+	 * comma-separated, the last one the destination ("lon", "lon,par"). The peer books
+	 * its hop and leases the next one itself (docs/protocol.md §7.6); one lease id covers
+	 * the whole path, and releasing it frees every hop. NULL or "" = a direct lease. */
+	const char *path;
 };
 /* Record the lease (checking, durable) and send LEASE_REQUEST when the session is up (or
  * after the next resynchronisation). 0 with *out filled, or a negative errno with why

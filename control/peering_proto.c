@@ -60,9 +60,11 @@ void svc_reply_status(struct lease_svc *s, const char *peer, const uint8_t *id, 
 /* Answer for a lease as the provider's record stands. */
 void svc_answer_record(struct lease_svc *s, const char *peer, const struct ledger_lease *x)
 {
-	if (x->state == LEDGER_HELD)
-		svc_queue(s, peer, PEER_MSG_LEASE_OFFER, x->id, 0, 0);
-	else if (x->state == LEDGER_RESERVED || x->state == LEDGER_ACTIVE)
+	if (x->state == LEDGER_HELD) {
+		/* A transit lease is offered once its next hop is held too. */
+		if (!svc_is_transit(s, x) || svc_transit_ready(s, x))
+			svc_queue(s, peer, PEER_MSG_LEASE_OFFER, x->id, 0, 0);
+	} else if (x->state == LEDGER_RESERVED || x->state == LEDGER_ACTIVE)
 		svc_queue(s, peer, PEER_MSG_LEASE_ACK, x->id, 0, 0);
 	else if (!ledger_state_live(x->state))
 		svc_reply_status(s, peer, x->id, svc_state_to_wire(x->state),
@@ -77,10 +79,9 @@ void svc_on_request(struct lease_svc *s, const char *peer, const struct peer_msg
 		svc_reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NOT_PERMITTED);
 		return;
 	}
-	if ((m->present & PEER_F_PATH) && (l->n_path > 1 || strcmp(l->path[0], s->region))) {
-		svc_reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_NO_PATH);
-		return;
-	}
+	/* PATH [provider] alone is a direct lease (as tidald 0.1 sent it). */
+	bool transit = (m->present & PEER_F_PATH) && l->n_path &&
+	               (l->n_path > 1 || strcmp(l->path[0], s->region));
 	struct ledger_req q;
 	memset(&q, 0, sizeof(q));
 	memcpy(q.id, id, LEDGER_ID_LEN);
@@ -107,6 +108,10 @@ void svc_on_request(struct lease_svc *s, const char *peer, const struct peer_msg
 	struct ledger_lease x;
 	if (ledger_get(s->p.ledger, q.id, &x) != 0 && q.start < svc_now_s() - PAST_START_SLACK_S) {
 		svc_reply_status(s, peer, id, LEASE_FAILED, LEASE_ERR_BAD_PARAMETERS);
+		return;
+	}
+	if (transit) {
+		svc_transit_request(s, peer, m, &q);
 		return;
 	}
 	enum ledger_err why = LEDGER_OK;
@@ -139,6 +144,12 @@ void svc_on_commit(struct lease_svc *s, const char *peer, const uint8_t *id)
 	struct ledger_lease x;
 	if (!svc_get_role(s, peer, id, true, &x))
 		return;
+	if (svc_is_transit(s, &x) && x.state == LEDGER_HELD) {
+		svc_transit_commit(s, peer, &x);
+		return;
+	}
+	if (svc_is_transit(s, &x) && x.state == LEDGER_COMMITTING)
+		return; /* waiting for the next hop: the ACK follows */
 	if (x.state == LEDGER_HELD) {
 		enum ledger_err why = LEDGER_OK;
 		int rc = ledger_commit(s->p.ledger, id, svc_now_s(), &x, &why);
@@ -278,9 +289,15 @@ void svc_on_offer(struct lease_svc *s, const char *peer, const uint8_t *id)
 		                 svc_err_to_wire(x.reason));
 		return;
 	}
-	if (x.state == LEDGER_CHECKING || x.state == LEDGER_HELD)
-		svc_advance(s, peer, &x,
-		            LEDGER_COMMITTING); /* tidald commits every offer at once */
+	if (x.state != LEDGER_CHECKING && x.state != LEDGER_HELD)
+		return;
+	if (svc_is_onward(s, &x)) {
+		/* The next hop of a transit lease: commit when the requester commits. */
+		svc_advance(s, peer, &x, LEDGER_HELD);
+		svc_transit_onward_moved(s, &x);
+		return;
+	}
+	svc_advance(s, peer, &x, LEDGER_COMMITTING); /* tidald commits every offer at once */
 }
 
 void svc_on_ack(struct lease_svc *s, const char *peer, const struct peer_msg *m)
@@ -295,6 +312,8 @@ void svc_on_ack(struct lease_svc *s, const char *peer, const struct peer_msg *m)
 	}
 	if (x.state < LEDGER_RESERVED)
 		svc_advance(s, peer, &x, LEDGER_RESERVED);
+	if (svc_is_onward(s, &x))
+		svc_transit_onward_moved(s, &x);
 }
 
 void svc_on_revoke(struct lease_svc *s, const char *peer, const struct peer_msg *m)
@@ -328,11 +347,16 @@ void svc_on_status(struct lease_svc *s, const char *peer, const struct peer_msg 
 	unsigned my_state = known ? svc_state_to_wire(x.state) : LEASE_NONE;
 	switch (lease_status_action(provider, my_state, l->state)) {
 	case LEASE_ACT_ADOPT:
-		if (lease_state_terminal(l->state))
+		if (lease_state_terminal(l->state)) {
 			svc_adopt_terminal(s, &x, l->state, l->error);
-		else
+		} else if (svc_is_onward(s, &x)) {
+			svc_advance(s, peer, &x,
+			            l->state == LEASE_HELD ? LEDGER_HELD : LEDGER_RESERVED);
+			svc_transit_onward_moved(s, &x);
+		} else {
 			svc_advance(s, peer, &x,
 			            l->state == LEASE_HELD ? LEDGER_COMMITTING : LEDGER_RESERVED);
+		}
 		break;
 	case LEASE_ACT_REPLY_OWN:
 		svc_reply_status(s, peer, l->id.b, my_state, svc_err_to_wire(x.reason));
@@ -367,7 +391,10 @@ static int svc_sync_one(const struct ledger_lease *x, void *arg)
 			svc_queue(s, c->peer, PEER_MSG_LEASE_REQUEST, x->id, 0, 0);
 		} else if (x->state == LEDGER_HELD) {
 			struct ledger_lease y = *x;
-			svc_advance(s, c->peer, &y, LEDGER_COMMITTING);
+			if (svc_is_onward(s, &y))
+				svc_transit_onward_moved(s, &y);
+			else
+				svc_advance(s, c->peer, &y, LEDGER_COMMITTING);
 		} else if (x->state == LEDGER_COMMITTING) {
 			svc_queue(s, c->peer, PEER_MSG_LEASE_COMMIT, x->id, 0, 0);
 		}

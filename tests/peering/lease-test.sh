@@ -5,7 +5,8 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | tls | sigstop | crash | crash-commit | nocert | reload
+#   CASE: two | hold-timeout | three | transit | tls | sigstop | crash | crash-commit | nocert |
+#         reload
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -382,6 +383,83 @@ PY
 import json; a=json.load(open('$T/ams.json'))
 s=sum(l['quantity'] for l in a if l['state'] in ('held','reserved','active'))
 assert s == $peak, (s, $peak)" || fail "calendar peak $peak differs from the leases booked"
+	;;
+transit)
+	# fra leases from ams carried on to lon: ams books its link to fra and leases the next
+	# hop from lon, which books its link to ams. One release frees both; a next hop that
+	# refuses, or a path ams cannot take, fails the lease with no-path.
+	region fra 9s ams
+	region ams 9s fra lon
+	region lon 9s ams
+	start fra
+	start ams
+	start lon
+	poll 15 established fra ams || fail "fra-ams not established"
+	poll 15 established ams lon || fail "ams-lon not established"
+	field() { # field REGION ID FIELD
+		ctl "$1" -j show leases --all | jq_py "([l['$3'] for l in d if l['id']=='$2'] or ['none'])[0]"
+	}
+	onward() { # onward REGION ID: the lease REGION asked of its next hop to carry ID
+		ctl "$1" -j show leases --all | jq_py "([l['id'] for l in d if l['carries']=='$2'] or [''])[0]"
+	}
+	peak() { ctl "$1" -j show ledger "$2" | jq_py "d['peak']"; }
+	id=$(request fra --peer ams --path lon --resource bandwidth --quantity 2G --start +1h \
+		--duration 1h)
+	[ -n "$id" ] || fail "transit request gave no id"
+	poll 10 state_is fra "$id" reserved || fail "fra: transit lease $(lease_state fra "$id")"
+	[ "$(field fra "$id" path)" = lon ] || fail "fra does not record the path"
+	state_is ams "$id" reserved || fail "ams: $(lease_state ams "$id")"
+	[ "$(field ams "$id" role)" = provider ] || fail "ams is not the provider of the first hop"
+	on=$(onward ams "$id")
+	[ -n "$on" ] || fail "ams did not lease the next hop"
+	[ "$(field ams "$on" provider)" = lon ] || fail "the next hop is not leased from lon"
+	state_is ams "$on" reserved || fail "ams: next hop $(lease_state ams "$on")"
+	state_is lon "$on" reserved || fail "lon: next hop $(lease_state lon "$on")"
+	[ "$(lease_state lon "$id")" = none ] || fail "lon knows fra's lease itself"
+	[ "$(peak ams link.ams-fra)" = 2000000000 ] || fail "ams books $(peak ams link.ams-fra) on ams-fra"
+	[ "$(peak lon link.lon-ams)" = 2000000000 ] || fail "lon books $(peak lon link.lon-ams) on lon-ams"
+	[ "$(peak ams link.ams-lon)" = 0 ] || fail "ams books its own egress to lon"
+	# the transit region crashes and comes back: both sessions resynchronise, nothing moves
+	kill -9 "${PID[ams]}"
+	wait "${PID[ams]}" 2>/dev/null
+	start ams
+	poll 20 established fra ams || fail "fra-ams not back"
+	poll 20 established ams lon || fail "ams-lon not back"
+	for r in fra ams; do state_is $r "$id" reserved || fail "$r: $(lease_state $r "$id") after the restart"; done
+	for r in ams lon; do state_is $r "$on" reserved || fail "$r: next hop $(lease_state $r "$on") after the restart"; done
+	[ "$(peak ams link.ams-fra)" = 2000000000 ] || fail "ams-fra after the restart"
+	# one release frees both hops
+	ctl fra lease release "$id" >/dev/null || fail "release refused"
+	poll 10 state_is ams "$id" released || fail "ams: first hop $(lease_state ams "$id")"
+	poll 10 state_is lon "$on" released || fail "lon: next hop $(lease_state lon "$on")"
+	state_is ams "$on" released || fail "ams: next hop $(lease_state ams "$on")"
+	[ "$(peak ams link.ams-fra)" = 0 ] || fail "ams-fra not freed"
+	[ "$(peak lon link.lon-ams)" = 0 ] || fail "lon-ams not freed"
+	# the next hop refuses: lon has 7G of its 8G booked by ams already
+	full=$(request ams --peer lon --resource bandwidth --quantity 7G --start +1h --duration 1h)
+	poll 10 state_is ams "$full" reserved || fail "ams<-lon 7G not reserved"
+	id2=$(request fra --peer ams --path lon --resource bandwidth --quantity 2G --start +1h \
+		--duration 1h)
+	poll 10 state_is fra "$id2" failed || fail "fra: refused transit $(lease_state fra "$id2")"
+	[ "$(field fra "$id2" reason)" = no_path ] || fail "reason $(field fra "$id2" reason), not no_path"
+	state_is ams "$id2" failed || fail "ams: $(lease_state ams "$id2")"
+	[ "$(field ams "$(onward ams "$id2")" reason)" = no_capacity ] ||
+		fail "ams: the next hop's refusal is not recorded"
+	[ "$(peak ams link.ams-fra)" = 0 ] || fail "ams keeps the first hop of a refused transit"
+	grep -q "next hop lon: failed (no_capacity)" "$T/ams.log" || fail "ams does not say why"
+	# a path ams cannot take: it does not peer with par
+	id3=$(request fra --peer ams --path par --resource bandwidth --quantity 1G --start +1h \
+		--duration 1h)
+	poll 10 state_is fra "$id3" failed || fail "fra: impossible path $(lease_state fra "$id3")"
+	[ "$(field fra "$id3" reason)" = no_path ] || fail "reason $(field fra "$id3" reason)"
+	grep -q "ams does not peer with par" "$T/ams.log" || fail "ams does not name the missing peer"
+	# paths that loop are refused by the requester itself
+	ctl fra lease request --peer ams --path fra --resource bandwidth --quantity 1G --duration 1h \
+		>/dev/null 2>&1
+	[ $? -eq 1 ] || fail "a path back to fra was not refused"
+	ctl fra lease request --peer ams --path lon --resource vcpu --quantity 1 --duration 1h \
+		>/dev/null 2>&1
+	[ $? -eq 1 ] || fail "transit of vcpu was not refused"
 	;;
 crash-commit)
 	# The requester dies after its LEASE_COMMIT left and before its own bookkeeping commit

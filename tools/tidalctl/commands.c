@@ -26,7 +26,8 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	{"alloc run", 0, 0, NO_PATH, "", "run one allocation cycle now", {{0}}},
 	{"lease request", 0, 0, NO_PATH,
 	 "--peer REGION --resource bandwidth|vcpu|memory|storage --quantity Q --start T "
-	 "--duration D [--priority N] [--app APP] [--link LINK] [--pool POOL] [--match M]",
+	 "--duration D [--priority N] [--app APP] [--link LINK] [--pool POOL] [--match M] "
+	 "[--path R1,R2]",
 	 "lease capacity from a peer region",
 	 {{"peer", 0, true, true, false},
 	  {"resource", 0, true, true, false},
@@ -37,7 +38,8 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	  {"app", 0, true, false, false},
 	  {"link", 0, true, false, false},
 	  {"pool", 0, true, false, false},
-	  {"match", 0, true, false, false}}},
+	  {"match", 0, true, false, false},
+	  {"path", 0, true, false, false}}},
 	{"lease release", 1, 1, NO_PATH, "LEASE_ID", "release a lease", {{0}}},
 	{"event add", 1, 1, NO_PATH, "NAME --start T --end T [--multiplier X] [--apps A,B]",
 	 "add a calendar event",

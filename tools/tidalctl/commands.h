@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CTL_MAX_OPTS 10
+#define CTL_MAX_OPTS 12
 
 struct ctl_opt_spec {
 	const char *name;   /* long name, without dashes */
