@@ -33,10 +33,24 @@ struct out {
 	char reason[256]; /* REASON TLV (STATUS, REVOKE, RELEASE), for people; may be empty */
 };
 
+/* One capacity advert (a CAPACITY_ENTRY) received from a peer or sent to it. */
+struct cap_adv {
+	uint8_t resource;         /* enum lease_resource */
+	char name[PEER_NAME_MAX]; /* "", a pool, or (transit, bandwidth) a region id */
+	int64_t received_s;       /* when it arrived (received adverts) */
+	uint16_t n_steps;
+	struct peer_cap_step steps[PEER_CAP_STEPS_MAX];
+};
+
 struct peer_ctx {
-	uint64_t adv[LEASE_RES_MAX + 1]; /* last advertised amount now, per resource */
-	bool adv_known[LEASE_RES_MAX + 1];
-	bool synced; /* END_OF_SYNC received this session */
+	bool synced;   /* END_OF_SYNC received this session */
+	bool end_sent; /* our END_OF_SYNC sent this session: CAPACITY may follow */
+	/* Adverts received this session, replaced by (resource, name) as they arrive. */
+	struct cap_adv *adv;
+	size_t n_adv, cap_adv;
+	/* Transit adverts sent to this peer (region names), to withdraw those that go. */
+	char (*relayed)[PEER_REGION_MAX];
+	size_t n_relayed;
 };
 
 struct lease_svc {
@@ -75,6 +89,7 @@ struct lease_svc {
 	} * pools;
 	size_t n_pools;
 	uint32_t asn;
+	int64_t horizon_s; /* capacity adverts cover [now, now + horizon_s) */
 };
 
 /* peering_lease.c: conversions, the answer queue and group commit. */
@@ -148,5 +163,8 @@ int svc_path_from_msg(const struct lease_msg *l, unsigned first, char *out, size
 void svc_send_capacity(struct lease_svc *s, struct peer *p);
 void svc_on_capacity(struct lease_svc *s, struct peer *p, const struct peer_msg *m);
 void svc_cap_timer_cb(evutil_socket_t fd, short what, void *arg);
+/* A peer's session left Established: forget what it advertised. */
+void svc_cap_peer_down(struct lease_svc *s, struct peer *p);
+void svc_peer_ctx_free(struct peer_ctx *ctx);
 
 #endif

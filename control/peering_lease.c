@@ -258,6 +258,9 @@ void svc_send_out(struct lease_svc *s, const struct out *o, bool failed)
 	struct peer_msg *m = &s->msg;
 	uint8_t type = o->type;
 	if (o->end_sync) {
+		struct peer_ctx *ctx = peer_get_user(p);
+		if (ctx)
+			ctx->end_sent = true;
 		peer_msg_init(m, PEER_MSG_LEASE_STATUS);
 		m->lease.sync = LEASE_SYNC_END;
 		m->present = PEER_F_SYNC;
@@ -491,9 +494,10 @@ void lease_svc_on_change(struct lease_svc *s, const struct ledger_change *c)
 			svc_queue(s, x->requester, PEER_MSG_LEASE_STATUS, x->id, LEASE_EXPIRED,
 			          LEASE_ERR_HOLD_TIMEOUT);
 	}
-	if (provider && !requester && ledger_state_live(x->state) != ledger_state_live(c->from))
-		s->cap_dirty = true;
-	if (provider && !requester && c->created)
+	/* Bookings on this region's own links and pools (a peer's, or the allocation
+	 * controller's) change what it can advertise. */
+	if ((c->created || ledger_state_live(x->state) != ledger_state_live(c->from)) &&
+	    ledger_resource_find(s->p.ledger, x->resource) >= 0)
 		s->cap_dirty = true;
 	if (!ledger_state_live(x->state) && ledger_state_live(c->from))
 		svc_transit_note_end(s, c);
@@ -556,7 +560,9 @@ static void on_state(void *arg, struct peer *p, enum peer_state old, enum peer_s
 	struct lease_svc *s = arg;
 	struct peer_ctx *ctx = peer_get_user(p);
 	if (ctx && now != PEER_ESTABLISHED)
-		ctx->synced = false;
+		ctx->synced = ctx->end_sent = false;
+	if (old == PEER_ESTABLISHED && now != PEER_ESTABLISHED)
+		svc_cap_peer_down(s, p);
 	if (now == PEER_ESTABLISHED)
 		svc_resync(s, p);
 	if (s->p.on_peer) {
@@ -571,6 +577,8 @@ static void copy_cfg(struct lease_svc *s, const struct tidal_cfg *cfg)
 {
 	snprintf(s->region, sizeof(s->region), "%s", cfg->region.name);
 	s->asn = cfg->region.asn;
+	s->horizon_s =
+	        cfg->forecast.horizon_ms ? (int64_t)(cfg->forecast.horizon_ms / 1000) : 72 * 3600;
 	s->peering = cfg->peering;
 	free(s->peers);
 	free(s->pools);
@@ -603,7 +611,7 @@ static void add_peer(struct lease_svc *s, const struct peer_cfg *pc)
 
 static void drop_peer(struct lease_svc *s, struct peer *p)
 {
-	free(peer_get_user(p));
+	svc_peer_ctx_free(peer_get_user(p));
 	peer_set_user(p, NULL);
 	peer_mgr_remove(s->mgr, p);
 }
@@ -649,7 +657,7 @@ static void stop_sessions(struct lease_svc *s)
 		return;
 	for (size_t i = 0; i < peer_mgr_count(s->mgr); i++) {
 		struct peer *p = peer_mgr_at(s->mgr, i);
-		free(peer_get_user(p));
+		svc_peer_ctx_free(peer_get_user(p));
 		peer_set_user(p, NULL);
 	}
 	peer_mgr_free(s->mgr);

@@ -198,6 +198,75 @@ static enum ctl_status cmd_show_peers(struct tidald *d, void *arg, const struct 
 	return CTL_OK;
 }
 
+/* ---- show capacity --------------------------------------------------------------------- */
+
+struct cap_ctx {
+	json_t *data, *table;
+	size_t n;
+};
+
+static int cap_one(const struct peering_advert *a, void *arg)
+{
+	struct cap_ctx *c = arg;
+	enum ledger_kind k = (enum ledger_kind)(a->resource - 1);
+	char hop[PEER_NAME_MAX + 16], rec[32];
+	if (a->resource == LEASE_RES_BANDWIDTH)
+		snprintf(hop, sizeof(hop), "%s", a->transit ? a->name : "(to us)");
+	else
+		snprintf(hop, sizeof(hop), "%s", a->name[0] ? a->name : "(default pool)");
+	cfg_fmt_time(a->received_s, rec, sizeof(rec));
+	json_t *steps = json_array();
+	for (size_t i = 0; i < a->n_steps; i++) {
+		bool last = i + 1 == a->n_steps;
+		char from[32], until[32], fr[32];
+		cfg_fmt_time(a->steps[i].time_s, from, sizeof(from));
+		if (last)
+			snprintf(until, sizeof(until), "-");
+		else
+			cfg_fmt_time(a->steps[i + 1].time_s, until, sizeof(until));
+		fmt_qty(k, a->steps[i].amount, fr, sizeof(fr));
+		const char *row[] = {a->peer, lease_resource_name(a->resource), hop, from, until,
+		                     fr};
+		ctl_table_add(c->table, row, ARRAY_SIZE(row));
+		json_array_append_new(
+		        steps, json_pack("{s:s,s:I,s:s?,s:o,s:I}", "start", from, "start_s",
+		                         (json_int_t)a->steps[i].time_s, "end", last ? NULL : until,
+		                         "end_s",
+		                         last ? json_null() : json_integer(a->steps[i + 1].time_s),
+		                         "free", (json_int_t)a->steps[i].amount));
+	}
+	json_array_append_new(
+	        c->data, json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:I,s:o}", "peer", a->peer, "resource",
+	                           lease_resource_name(a->resource), "name", a->name, "transit",
+	                           a->transit, "unit", ledger_kind_unit(k), "received", rec,
+	                           "received_s", (json_int_t)a->received_s, "steps", steps));
+	c->n++;
+	return 0;
+}
+
+static enum ctl_status cmd_show_capacity(struct tidald *d, void *arg, const struct ctl_request *req,
+                                         struct ctl_reply *rep)
+{
+	struct peering_mod *m = arg;
+	const char *peer = ctl_arg(req, 0);
+	if (!m->svc)
+		return ctl_fail(rep, CTL_REFUSED, "%s", m->error);
+	if (peer && !cfg_find_peer(tidald_cfg(d), peer))
+		return ctl_fail(rep, CTL_NOT_FOUND, "no [peer.%s] in %s", peer,
+		                tidald_cfg(d)->path);
+	static const char *const cols[] = {"peer", "resource", "hop", "from", "until", "free"};
+	struct cap_ctx c = {json_array(), ctl_table_new(cols, ARRAY_SIZE(cols)), 0};
+	lease_svc_adverts(m->svc, peer, cap_one, &c);
+	rep->data = c.data;
+	rep->table = c.table;
+	if (asprintf(&rep->text,
+	             "unreserved capacity advertised by %s (bandwidth hop \"(to us)\": the "
+	             "peer's link to this region; a region name: transit onward to it)",
+	             peer ? peer : "every peer with a session") < 0)
+		rep->text = NULL;
+	return CTL_OK;
+}
+
 /* ---- leases -------------------------------------------------------------------------- */
 
 struct list_ctx {
@@ -426,6 +495,8 @@ static int peering_start(struct tidald *d, void **state)
 	ctl_register(d, "lease request", cmd_lease_request, m,
 	             "--peer P --quantity Q --duration D [--resource R] [--start T] ...");
 	ctl_register(d, "lease release", cmd_lease_release, m, "LEASE_ID");
+	ctl_register(d, "show capacity", cmd_show_capacity, m,
+	             "[PEER]: unreserved capacity peers advertise, over time");
 	*state = m;
 	return 0;
 }

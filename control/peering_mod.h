@@ -94,6 +94,35 @@ void lease_svc_end(struct lease_svc *s);
 int lease_svc_release(struct lease_svc *s, const uint8_t id[LEDGER_ID_LEN],
                       struct ledger_lease *out, char *why, size_t why_len);
 
+/* Capacity that peers advertise (docs/protocol.md §9), for choosing providers and transit
+ * paths. Each advert is a step function of unreserved capacity over the peer's planning
+ * window (tidald: the forecast horizon, 72 h by default), at most 64 steps, in base units
+ * (bits/s, vCPUs, bytes). Only peers with an Established session count; adverts are hints
+ * (only a lease books) and may understate, never overstate, what is free. */
+struct peering_advert {
+	const char *peer; /* the region that advertised it */
+	enum lease_resource resource;
+	/* bandwidth: "" = the peer's own link towards this region (the hop a lease from the
+	 * peer books); a region id R (transit is true) = the link from R towards the peer, as
+	 * R advertised it to the peer: the second hop of a lease from the peer with PATH [R].
+	 * vcpu/memory/storage: the peer's pool. */
+	const char *name;
+	bool transit;
+	int64_t received_s; /* when it arrived (UTC seconds) */
+	size_t n_steps;     /* 1..64 */
+	/* steps[i].amount is free from steps[i].time_s until steps[i + 1].time_s; the first
+	 * step stands for "from now on", the last holds to the end of the window. */
+	const struct peer_cap_step *steps;
+};
+/* Call fn for every advert of `peer` (NULL: of every peer); stops at fn's first non-zero
+ * return and returns it. The advert is valid during the call only. */
+int lease_svc_adverts(struct lease_svc *s, const char *peer,
+                      int (*fn)(const struct peering_advert *a, void *arg), void *arg);
+/* The least free capacity `peer` advertised for (resource, name) over [start, end) into
+ * *amount; -ENOENT when it advertised none (or its session is down). */
+int lease_svc_advert_min(struct lease_svc *s, const char *peer, enum lease_resource res,
+                         const char *name, int64_t start, int64_t end, uint64_t *amount);
+
 extern const struct tidald_module_ops tidald_peering_module;
 struct lease_svc *peering_mod_get(struct tidald *d);
 

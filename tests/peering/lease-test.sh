@@ -5,8 +5,8 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | transit | tls | sigstop | crash | crash-commit | nocert |
-#         reload
+#   CASE: two | hold-timeout | three | transit | capacity | tls | sigstop | crash | crash-commit |
+#         nocert | reload
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -460,6 +460,57 @@ transit)
 	ctl fra lease request --peer ams --path lon --resource vcpu --quantity 1 --duration 1h \
 		>/dev/null 2>&1
 	[ $? -eq 1 ] || fail "transit of vcpu was not refused"
+	;;
+capacity)
+	# Capacity adverts are time series from the ledger's calendar, kept per peer; a transit
+	# region passes on what its other peers advertise about their links towards it.
+	region fra 9s ams
+	region ams 9s fra lon
+	region lon 9s ams
+	start fra
+	start ams
+	start lon
+	poll 15 established fra ams || fail "fra-ams not established"
+	poll 15 established ams lon || fail "ams-lon not established"
+	adverts() { # adverts REGION PEER PY-EXPR over the adverts, keyed (resource, name)
+		ctl "$1" -j show capacity "$2" | python3 -c "
+import json, sys
+d = {(a['resource'], a['name']): [(s['start_s'], s['free']) for s in a['steps']] for a in json.load(sys.stdin)}
+print($3)"
+	}
+	advert_is() { [ "$(adverts "$1" "$2" "$3")" = True ]; }
+	poll 10 advert_is fra ams "[f for t, f in d[('bandwidth', '')]] == [8000000000]" ||
+		fail "fra: ams's link: $(adverts fra ams 'd')"
+	advert_is fra ams "[f for t, f in d[('vcpu', 'compute')]] == [64]" || fail "fra: ams's vcpu"
+	poll 10 advert_is fra ams "[f for t, f in d[('bandwidth', 'lon')]] == [8000000000]" ||
+		fail "fra: transit to lon: $(adverts fra ams 'd')"
+	# a lease in the future shows as a dip over its interval
+	id=$(request fra --peer ams --resource bandwidth --quantity 3G --start +1h --duration 2h)
+	poll 10 state_is fra "$id" reserved || fail "lease not reserved"
+	st=$(ctl fra -j show leases | jq_py "[l['start_s'] for l in d if l['id']=='$id'][0]")
+	poll 10 advert_is fra ams \
+		"d[('bandwidth', '')][1:] == [($st, 5000000000), ($st + 7200, 8000000000)]" ||
+		fail "fra: ams's link after a 3G lease at $st: $(adverts fra ams 'd')"
+	# a booking at lon on its link to ams reaches fra through ams
+	id2=$(request ams --peer lon --resource bandwidth --quantity 2G --start +2h --duration 1h)
+	poll 10 state_is ams "$id2" reserved || fail "ams<-lon not reserved"
+	st2=$(ctl ams -j show leases | jq_py "[l['start_s'] for l in d if l['id']=='$id2'][0]")
+	poll 10 advert_is fra ams \
+		"d[('bandwidth', 'lon')][1:] == [($st2, 6000000000), ($st2 + 3600, 8000000000)]" ||
+		fail "fra: transit to lon after 2G at lon: $(adverts fra ams 'd')"
+	ctl fra show capacity ams >"$T/cap.txt"
+	grep -Eq '^ams +bandwidth +lon ' "$T/cap.txt" || fail "show capacity table: $(cat "$T/cap.txt")"
+	ctl fra show capacity nowhere >/dev/null 2>&1
+	[ $? -eq 1 ] || fail "show capacity of an unknown peer not refused"
+	# lon goes away: ams withdraws the transit advert (nothing free onward to lon)
+	[ -n "${SHOW:-}" ] && cat "$T/cap.txt" >&2
+	stop lon
+	poll 15 advert_is fra ams "[f for t, f in d[('bandwidth', 'lon')]] == [0]" ||
+		fail "fra: transit to lon not withdrawn: $(adverts fra ams 'd')"
+	# and ams's own adverts stop counting once its session is down
+	stop ams
+	poll 15 eval '[ "$(ctl fra -j show capacity | jq_py "len(d)")" = 0 ]' ||
+		fail "fra keeps adverts of a peer without a session"
 	;;
 crash-commit)
 	# The requester dies after its LEASE_COMMIT left and before its own bookkeeping commit

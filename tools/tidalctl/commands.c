@@ -20,6 +20,8 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	{"show leases", 0, 0, NO_PATH, "[--all]", "id, peer, resource, quantity, start, end, state",
 	 {{"all", 0, false, false, false}}},
 	{"show ledger", 1, 1, NO_PATH, "RESOURCE", "booked capacity over time", {{0}}},
+	{"show capacity", 0, 1, NO_PATH, "[PEER]",
+	 "unreserved capacity peers advertise over time (transit hops too)", {{0}}},
 	{"show decisions", 0, 0, NO_PATH, "[--app APP] [--last N]",
 	 "the allocation controller's recent decisions and why",
 	 {{"app", 0, true, false, false}, {"last", 0, true, false, false}}},
