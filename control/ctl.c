@@ -204,12 +204,15 @@ char *ctl_server_handle_line(struct ctl_server *s, const char *line, size_t len)
 			json_object_set_new(o, "table", rep.table);
 		if (rep.text)
 			json_object_set_new(o, "text", json_string(rep.text));
+		if (rep.poll)
+			json_object_set_new(o, "poll", rep.poll);
 		out = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 	} else {
 		out = error_line(st, rep.error ? rep.error : "request failed");
 		json_decref(rep.data);
 		json_decref(rep.table);
+		json_decref(rep.poll);
 	}
 	free(rep.text);
 	free(rep.error);

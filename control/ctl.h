@@ -41,6 +41,10 @@ struct ctl_reply {
 	json_t *table; /* from ctl_table_new(), or NULL */
 	char *text;    /* malloc'd, or NULL */
 	char *error;   /* malloc'd message when the status is not CTL_OK */
+	/* Not done yet (owned reference, or NULL): {"cmd", "args", "opts", "after_ms"}, the
+	 * request a waiting client sends next, after_ms later, until a reply has no poll
+	 * (docs/control.md, "Waiting"). */
+	json_t *poll;
 };
 
 typedef enum ctl_status (*ctl_handler_fn)(struct tidald *d, void *arg,

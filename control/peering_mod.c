@@ -311,6 +311,78 @@ static enum ctl_status cmd_show_leases(struct tidald *d, void *arg, const struct
 	return CTL_OK;
 }
 
+/* ---- waiting for a lease (docs/control.md, "Waiting") -------------------------------- */
+
+#define WAIT_POLL_MS 100
+
+/* Still on its way (checking, held, committing)? */
+static bool lease_pending(const struct ledger_lease *x)
+{
+	return x->state == LEDGER_CHECKING || x->state == LEDGER_HELD ||
+	       x->state == LEDGER_COMMITTING;
+}
+
+/* Reply for a lease someone waits on: the lease, and while it is pending a poll for
+ * `show lease ID --wait`; once it ended without being reserved, a refusal saying why. */
+static enum ctl_status wait_reply(const struct ledger_lease *x, const char *region,
+                                  struct ctl_reply *rep)
+{
+	char id[LEDGER_ID_STR];
+	ledger_id_fmt(x->id, id);
+	if (lease_pending(x)) {
+		rep->poll = json_pack("{s:s,s:[s],s:{s:b},s:i}", "cmd", "show lease", "args", id,
+		                      "opts", "wait", 1, "after_ms", WAIT_POLL_MS);
+		return CTL_OK;
+	}
+	if (!ledger_state_live(x->state)) {
+		json_decref(rep->data);
+		rep->data = NULL;
+		free(rep->text);
+		rep->text = NULL;
+		return ctl_fail(rep, CTL_REFUSED, "lease %s %s (%s)%s", id,
+		                ledger_state_name(x->state), ledger_err_name(x->reason),
+		                !strcmp(x->requester, region) ? "" : " (this region provides it)");
+	}
+	return CTL_OK;
+}
+
+static enum ctl_status cmd_show_lease(struct tidald *d, void *arg, const struct ctl_request *req,
+                                      struct ctl_reply *rep)
+{
+	(void)arg;
+	struct ledger *l = ledger_mod_get(d);
+	const char *ids = ctl_arg(req, 0);
+	uint8_t id[LEDGER_ID_LEN];
+	struct lease_id lid;
+	struct ledger_lease x;
+	if (!l)
+		return ctl_fail(rep, CTL_INTERNAL, "the ledger is not running");
+	if (!ids)
+		return ctl_fail(rep, CTL_USAGE, "show lease needs a LEASE_ID");
+	if (ledger_id_parse(ids, id) != 0) {
+		if (lease_id_parse(ids, &lid) != 0)
+			return ctl_fail(rep, CTL_USAGE, "'%s' is not a lease id (32 hex digits)",
+			                ids);
+		memcpy(id, lid.b, LEDGER_ID_LEN);
+	}
+	if (ledger_get(l, id, &x) != 0)
+		return ctl_fail(rep, CTL_NOT_FOUND, "no lease %s", ids);
+	const char *region = tidald_cfg(d)->region.name;
+	rep->data = lease_json(&x, region);
+	char q[32], st[32], en[32];
+	if (asprintf(&rep->text, "lease %s: %s%s%s, %s of %s %s, %s .. %s%s%s", ids,
+	             ledger_state_name(x.state), x.reason ? " " : "",
+	             x.reason ? ledger_err_name(x.reason) : "",
+	             fmt_qty(x.kind, x.quantity, q, sizeof(q)), x.resource,
+	             !strcmp(x.requester, region) ? "leased" : "provided",
+	             cfg_fmt_time(x.start, st, sizeof(st)), cfg_fmt_time(x.end, en, sizeof(en)),
+	             x.path[0] ? ", via " : "", x.path) < 0)
+		rep->text = NULL;
+	if (ctl_opt(req, "wait"))
+		return wait_reply(&x, region, rep);
+	return CTL_OK;
+}
+
 static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const struct ctl_request *req,
                                          struct ctl_reply *rep)
 {
@@ -429,6 +501,8 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const stru
 	if (asprintf(&rep->text, "lease %s requested from %s: %s", ledger_id_fmt(x.id, id), peer,
 	             ledger_state_name(x.state)) < 0)
 		rep->text = NULL;
+	if (ctl_opt(req, "wait"))
+		return wait_reply(&x, cfg->region.name, rep);
 	return CTL_OK;
 }
 
@@ -495,6 +569,8 @@ static int peering_start(struct tidald *d, void **state)
 	ctl_register(d, "lease request", cmd_lease_request, m,
 	             "--peer P --quantity Q --duration D [--resource R] [--start T] ...");
 	ctl_register(d, "lease release", cmd_lease_release, m, "LEASE_ID");
+	ctl_register(d, "show lease", cmd_show_lease, m,
+	             "LEASE_ID [--wait]: one lease (--wait: until reserved or ended)");
 	ctl_register(d, "show capacity", cmd_show_capacity, m,
 	             "[PEER]: unreserved capacity peers advertise, over time");
 	*state = m;

@@ -5,8 +5,8 @@
 # and /metrics. Every wait polls until a deadline; every daemon is stopped on exit.
 #
 #   lease-test.sh CASE    with TIDALD, TIDALCTL, PEER_PROBE in the environment
-#   CASE: two | hold-timeout | three | transit | capacity | tls | sigstop | crash | crash-commit |
-#         nocert | reload
+#   CASE: two | hold-timeout | three | transit | capacity | wait | tls | sigstop | crash |
+#         crash-commit | nocert | reload
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
@@ -511,6 +511,43 @@ print($3)"
 	stop ams
 	poll 15 eval '[ "$(ctl fra -j show capacity | jq_py "len(d)")" = 0 ]' ||
 		fail "fra keeps adverts of a peer without a session"
+	;;
+wait)
+	# lease request --wait returns once the lease is reserved, or refused, or -t runs out.
+	region fra 9s ams
+	region ams 9s fra
+	start fra
+	start ams
+	poll 15 established fra ams || fail "not established"
+	ctl fra -j lease request --peer ams --resource bandwidth --quantity 1G --start +1h \
+		--duration 1h --wait >"$T/w1.json" || fail "--wait failed: $(cat "$T/w1.json")"
+	[ "$(jq_py "d['state']" <"$T/w1.json")" = reserved ] ||
+		fail "--wait returned $(jq_py "d['state']" <"$T/w1.json")"
+	ctl fra lease request --peer ams --resource bandwidth --quantity 1G --start +1h \
+		--duration 1h --wait >"$T/w1.txt" || fail "--wait (text) failed"
+	grep -q ': reserved, 1G of ams:bandwidth leased' "$T/w1.txt" || fail "text: $(cat "$T/w1.txt")"
+	ctl fra lease request --peer ams --resource bandwidth --quantity 9G --start +1h \
+		--duration 1h --wait >/dev/null 2>"$T/w2.err"
+	[ $? -eq 1 ] || fail "--wait on a refused lease did not exit 1"
+	grep -q 'failed (no_capacity)' "$T/w2.err" || fail "refusal not named: $(cat "$T/w2.err")"
+	# the provider is away: --wait gives up at -t and the lease stays pending
+	stop ams
+	poll 15 eval '! established fra ams' || fail "fra still established"
+	t0=$SECONDS
+	ctl fra -t 2 -j lease request --peer ams --resource bandwidth --quantity 1G --start +1h \
+		--duration 1h --wait >"$T/w3.json" 2>"$T/w3.err"
+	[ $? -eq 1 ] || fail "--wait without the provider did not exit 1"
+	[ $((SECONDS - t0)) -le 5 ] || fail "--wait -t 2 took $((SECONDS - t0)) s"
+	grep -q 'gave up waiting after 2 s' "$T/w3.err" || fail "give-up not said: $(cat "$T/w3.err")"
+	id=$(jq_py "d['id']" <"$T/w3.json")
+	[ "$(ctl fra -j show lease "$id" | jq_py "d['state']")" = checking ] || fail "not checking"
+	# the provider returns: the request is repeated after resynchronisation
+	start ams
+	ctl fra -t 30 show lease "$id" --wait >"$T/w4.txt" || fail "show lease --wait: $(cat "$T/w4.txt")"
+	grep -q ': reserved' "$T/w4.txt" || fail "show lease --wait: $(cat "$T/w4.txt")"
+	[ -n "${SHOW:-}" ] && cat "$T/w1.txt" "$T/w2.err" "$T/w3.err" "$T/w4.txt" >&2
+	ctl fra show lease 00000000000000000000000000000001 >/dev/null 2>&1
+	[ $? -eq 1 ] || fail "unknown lease not refused"
 	;;
 crash-commit)
 	# The requester dies after its LEASE_COMMIT left and before its own bookkeeping commit

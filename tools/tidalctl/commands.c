@@ -29,8 +29,8 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	{"lease request", 0, 0, NO_PATH,
 	 "--peer REGION --resource bandwidth|vcpu|memory|storage --quantity Q --start T "
 	 "--duration D [--priority N] [--app APP] [--link LINK] [--pool POOL] [--match M] "
-	 "[--path R1,R2]",
-	 "lease capacity from a peer region",
+	 "[--path R1,R2] [--wait]",
+	 "lease capacity from a peer region (--wait: until reserved or refused; -t bounds it)",
 	 {{"peer", 0, true, true, false},
 	  {"resource", 0, true, true, false},
 	  {"quantity", 0, true, true, false},
@@ -41,7 +41,11 @@ const struct ctl_cmd_spec tidalctl_commands[] = {
 	  {"link", 0, true, false, false},
 	  {"pool", 0, true, false, false},
 	  {"match", 0, true, false, false},
-	  {"path", 0, true, false, false}}},
+	  {"path", 0, true, false, false},
+	  {"wait", 0, false, false, false}}},
+	{"show lease", 1, 1, NO_PATH, "LEASE_ID [--wait]",
+	 "one lease (--wait: until reserved, active or ended; -t bounds it)",
+	 {{"wait", 0, false, false, false}}},
 	{"lease release", 1, 1, NO_PATH, "LEASE_ID", "release a lease", {{0}}},
 	{"event add", 1, 1, NO_PATH, "NAME --start T --end T [--multiplier X] [--apps A,B]",
 	 "add a calendar event",

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		   "              /run/tidal/*.sock, or " DEFAULT_SOCKET ")\n"
 		   "  -c CONFIG   take the socket from this tidal.ini\n"
 		   "  -j          print the reply as JSON\n"
-		   "  -t SECONDS  reply timeout (default 30)\n"
+		   "  -t SECONDS  reply timeout, and the longest --wait (default 30)\n"
 		   "commands:\n");
 	for (size_t i = 0; i < tidalctl_n_commands; i++) {
 		const struct ctl_cmd_spec *c = &tidalctl_commands[i];
@@ -429,6 +429,48 @@ static int print_reply(const char *line)
 	return rc;
 }
 
+/* A reply that says "not done yet" carries a poll: the request to send next, after_ms later
+ * (docs/control.md, "Waiting"). Returns that request line (after sleeping), or NULL when the
+ * reply is final, or when the -t deadline would pass: then the last reply is printed and
+ * *rc says the wait was given up. */
+static char *next_poll(const char *reply, int64_t deadline, int *rc, int timeout_s)
+{
+	json_t *rep = json_loads(reply, 0, NULL);
+	json_t *poll = json_is_true(json_object_get(rep, "ok")) ? json_object_get(rep, "poll")
+	                                                         : NULL;
+	const char *cmd = json_string_value(json_object_get(poll, "cmd"));
+	if (!json_is_object(poll) || !cmd) {
+		json_decref(rep);
+		return NULL;
+	}
+	json_int_t after = json_integer_value(json_object_get(poll, "after_ms"));
+	after = after < 10 ? 10 : after > 5000 ? 5000 : after;
+	if (now_ms() + after > deadline) {
+		print_reply(reply);
+		const char *text = json_string_value(json_object_get(rep, "text"));
+		fprintf(stderr, "tidalctl: gave up waiting after %d s (-t SECONDS waits longer)%s%s\n",
+		        timeout_s, text ? ": " : "", text ? text : "");
+		*rc = EXIT_REFUSED;
+		json_decref(rep);
+		return NULL;
+	}
+	json_t *args = json_object_get(poll, "args"), *opts = json_object_get(poll, "opts");
+	args = json_is_array(args) ? json_incref(args) : json_array();
+	opts = json_is_object(opts) ? json_incref(opts) : json_object();
+	json_t *req = json_pack("{s:s,s:o,s:o}", "cmd", cmd, "args", args, "opts", opts);
+	char *line = req ? json_dumps(req, JSON_COMPACT) : NULL, *full = NULL;
+	json_decref(req);
+	json_decref(rep);
+	if (!line || asprintf(&full, "%s\n", line) < 0)
+		full = NULL;
+	free(line);
+	if (!full)
+		return NULL;
+	struct timespec ts = {.tv_sec = after / 1000, .tv_nsec = (long)(after % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+	return full;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = NULL, *config = NULL;
@@ -505,8 +547,18 @@ int main(int argc, char **argv)
 		full = NULL;
 	free(line);
 	char *reply = NULL;
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
 	rc = full ? exchange(path, full, timeout_s, &reply) : EXIT_UNREACHABLE;
 	free(full);
+	while (rc == EXIT_OKAY) {
+		char *next = next_poll(reply, deadline, &rc, timeout_s);
+		if (!next)
+			break;
+		free(reply);
+		reply = NULL;
+		rc = exchange(path, next, timeout_s, &reply);
+		free(next);
+	}
 	if (rc == EXIT_OKAY)
 		rc = print_reply(reply);
 	free(reply);
