@@ -6,8 +6,9 @@
  * Each cross-validation forecast error is expressed in units of the model's own predictive
  * spread at that step (z = (y - mean) / sd, sd read off the model's 95 % interval). The
  * calibrated quantile at level tau for step s is mean + sd * Q_tau, with Q_tau the empirical
- * quantile of the z of all origins at the steps around s: the model supplies the shape over
- * the horizon, the data the width and the skew. Levels beyond the sample are extrapolated
+ * quantile of the z of all origins at the steps around s, reflected about their median
+ * (symmetric tails, twice the evidence for each): the model supplies the shape over the
+ * horizon, the data the width and the bias. Levels beyond the sample are extrapolated
  * with a Gaussian tail of the sample's own spread. Finally every step's quantiles are
  * rearranged into ascending order (sorting is the monotone rearrangement, which never makes
  * a quantile forecast worse under the pinball loss).
@@ -92,7 +93,7 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 	if (used * (2 * w + 1) < 20) /* few origins: pool wider */
 		w = (20 / used) / 2 + 1;
 	double *z = malloc(k * h * sizeof(double));
-	double *pool = malloc(k * (2 * w + 1) * sizeof(double));
+	double *pool = malloc(2 * k * (2 * w + 1) * sizeof(double));
 	if (!z || !pool) {
 		free(z);
 		free(pool);
@@ -111,9 +112,17 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		for (size_t i = 0; i < k; i++) {
 			if ((int)i == loo)
 				continue;
-			for (size_t t = a; t < b; t++)
+			for (size_t t = a; t < b; t++) {
 				pool[np++] = z[i * h + t];
+			}
 		}
+		/* Reflect the sample about its median: the bias stays, the two tails pool their
+		 * evidence (twice the data for each extreme quantile). */
+		qsort(pool, np, sizeof(double), cmp_double);
+		double med = np % 2 ? pool[np / 2] : 0.5 * (pool[np / 2 - 1] + pool[np / 2]);
+		size_t n0 = np;
+		for (size_t x = 0; x < n0; x++)
+			pool[np++] = 2 * med - pool[x];
 		qsort(pool, np, sizeof(double), cmp_double);
 		double sd = spread_at(e, q_model, s, e->sd_floor);
 		for (size_t j = 0; j < n_levels; j++)

@@ -22,7 +22,7 @@
 
 #include "log.h"
 
-#define DEFAULT_ORIGINS 16
+#define DEFAULT_ORIGINS 32
 #define DEFAULT_COMBINE 3
 #define MAX_HORIZON 1000000u
 

@@ -103,7 +103,7 @@ struct fc_params {
 	size_t n_quantiles;
 	const char *models;           /* "auto" or NULL (the default set), or a comma list of
 					 names from fc_model_name() */
-	unsigned cv_origins;          /* rolling forecast origins scored (default 16, at
+	unsigned cv_origins;          /* rolling forecast origins scored (default 32, at
 					 most 64; fewer when the series is short) */
 	unsigned cv_stride;           /* steps between origins (default: about a quarter of
 					 the horizon, rounded to whole shortest seasons) */

@@ -96,7 +96,7 @@ static void usage(FILE *f)
 		"      --step SECONDS      sampling step (default 3600; long input: detected)\n"
 		"      --start TIME        UTC time of the first value of wide rows (for --events)\n"
 		"      --events FILE       CSV name,start,end[,multiplier] (UTC ISO 8601)\n"
-		"      --origins K         rolling origins for cross-validation (default 16)\n"
+		"      --origins K         rolling origins for cross-validation (default 32)\n"
 		"      --stride S          steps between origins (default about horizon/4,\n"
 		"                          rounded to whole seasons)\n"
 		"      --window W          fit on at most the last W values (default all)\n"
