@@ -51,6 +51,7 @@ struct ets {
 	double *seas;             /* seasonal states after the data, by phase */
 	size_t n;                 /* observations filtered (phase of the next step = n % m) */
 	double sigma2;
+	double sse;
 	double aicc;
 	size_t k;                 /* estimated parameters, for AICc and complexity */
 };
@@ -267,6 +268,10 @@ static double logistic(double u)
 
 static double logit(double p)
 {
+	if (!(p > 1e-9))
+		p = 1e-9;
+	if (!(p < 1 - 1e-9))
+		p = 1 - 1e-9;
 	return log(p / (1.0 - p));
 }
 
@@ -425,7 +430,9 @@ static int fit_form(const struct form *f, unsigned m, const double *y, size_t n,
 	e->beta = p.beta;
 	e->gamma = p.gamma;
 	e->phi = p.phi;
-	e->sigma2 = sse / (double)(n - (np < n ? np : 0));
+	e->sse = sse;
+	/* as R: the variance over n minus the estimated parameters and initial states */
+	e->sigma2 = sse / (double)(n - (e->k - 1));
 	double k = (double)e->k, dn = (double)n;
 	double ll = dn * log(sse / dn + 1e-300);
 	e->aicc = ll + 2 * k + 2 * k * (k + 1) / (dn - k - 1);
@@ -514,6 +521,78 @@ static int ets_fit(const struct fc_fit_in *in, void **model)
 		return rc;
 	*model = best;
 	return 0;
+}
+
+static int parse_form(const char *form, struct form *f)
+{
+	if (!form || strlen(form) != 3 || form[0] != 'A')
+		return -EINVAL;
+	switch (form[1]) {
+	case 'N': f->trend = T_N; break;
+	case 'A': f->trend = T_A; break;
+	case 'D': f->trend = T_AD; break;
+	default: return -EINVAL;
+	}
+	switch (form[2]) {
+	case 'N': f->season = S_N; break;
+	case 'A': f->season = S_A; break;
+	case 'M': f->season = S_M; break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
+int fc_ets_fit_form(const struct fc_fit_in *in, const char *form, void **model)
+{
+	struct form f;
+	unsigned m = in->n_periods ? in->periods[0] : 0;
+
+	if (parse_form(form, &f) < 0)
+		return -EINVAL;
+	if (f.season != S_N && (m < 2 || in->n < 2 * (size_t)m + 2))
+		return -EDOM;
+	struct ets *e = NULL;
+	int rc = fit_form(&f, m, in->y, in->n, &e);
+	if (rc == 0)
+		*model = e;
+	return rc;
+}
+
+int fc_ets_from(const char *form, unsigned m, const double par[4], const double *x0,
+		const double *y, size_t n, void **model)
+{
+	struct form f;
+
+	if (parse_form(form, &f) < 0 || (f.season != S_N && m < 2) || n == 0)
+		return -EINVAL;
+	size_t ns = n_states(&f, m);
+	struct ets *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->f = f;
+	e->m = f.season != S_N ? m : 0;
+	e->x0 = malloc(ns * sizeof(double));
+	e->seas = calloc(m ? m : 1, sizeof(double));
+	if (!e->x0 || !e->seas) {
+		ets_free(e);
+		return -ENOMEM;
+	}
+	memcpy(e->x0, x0, ns * sizeof(double));
+	struct pars p = {par[0], par[1], par[2], par[3]};
+	e->alpha = p.alpha;
+	e->beta = p.beta;
+	e->gamma = p.gamma;
+	e->phi = f.trend == T_AD ? p.phi : 1;
+	e->k = n_pars(&f) + ns - (f.season != S_N) + 1;
+	e->sse = filter(&f, m, &p, e->x0, y, n, NULL, e, e->seas);
+	e->sigma2 = n > e->k - 1 ? e->sse / (double)(n - (e->k - 1)) : e->sse;
+	*model = e;
+	return isfinite(e->sse) ? 0 : (ets_free(e), -ERANGE);
+}
+
+double fc_ets_sse(const void *model)
+{
+	return ((const struct ets *)model)->sse;
 }
 
 static double phi_sum(const struct ets *e, size_t h)

@@ -137,4 +137,19 @@ int fc_model_seasonal_indices(const double *y, size_t n, unsigned m, bool mult,
  * use before seasonal adjustment). */
 bool fc_model_seasonality_test(const double *y, size_t n, unsigned m);
 
+/* ---- entry points of particular models (for models built on others, and tests) ---- */
+
+/* Fit one ETS form, e.g. "ANN", "AAN", "ADN" (damped), "ANA", "AAM" (error always A), on
+ * in (the season is in->periods[0]); the model works with the "ets" ops. Returns 0, or
+ * -EINVAL (unknown form), -EDOM (too little data for it), -ERANGE, -ENOMEM. */
+int fc_ets_fit_form(const struct fc_fit_in *in, const char *form, void **model);
+/* An ETS model of the given form with given smoothing parameters par = {alpha, beta,
+ * gamma, phi} and initial states x0 = level, [trend,] [seasonal states by phase: x0[k] is
+ * the one y[0] uses first, ...], run over y[0..n) (no estimation). For tests against other
+ * implementations' recursions. */
+int fc_ets_from(const char *form, unsigned m, const double par[4], const double *x0,
+		const double *y, size_t n, void **model);
+/* Sum of squared one-step errors of a fitted ETS model. */
+double fc_ets_sse(const void *model);
+
 #endif

@@ -7,7 +7,7 @@
  *
  * SES is fitted by least squares: for a given alpha the best initial level has a closed
  * form, and alpha comes from GSL's Brent minimiser. Intervals are those of SES
- * (sigma^2 (1 + (h - 1) alpha^2)), reseasonalised, as thetaf gives.
+ * (sigma^2 (1 + (h - 1) alpha^2)) around the reseasonalised mean, as thetaf gives.
  *
  * Owns its fitted model struct. Pure math; reentrant.
  */
@@ -232,9 +232,8 @@ static int theta_quantiles(const void *model, size_t h, const double *levels, si
 	double *sd = mean + h;
 	theta_mean(model, h, mean);
 	for (size_t s = 0; s < h; s++) {
+		/* on the adjusted scale, around the reseasonalised mean, as thetaf does */
 		sd[s] = sqrt(t->sigma2 * (1 + (double)s * t->alpha * t->alpha));
-		if (t->m)
-			sd[s] *= t->idx[(t->n + s) % t->m];
 	}
 	fc_model_gauss_quantiles(mean, sd, h, levels, nl, out);
 	free(mean);
