@@ -25,6 +25,8 @@
 #include <gsl/gsl_cdf.h>
 
 #define Z95 3.919927969080108 /* 2 * Phi^-1(0.975) */
+#define MAX_ANCHORS 48
+#define POOL_TARGET 512
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -80,6 +82,23 @@ static double spread_at(const struct engine *e, const double *q, size_t s, doubl
 	return sd > sd_floor ? sd : sd_floor;
 }
 
+/* Sorted pool[0..n) merged with its reflection about the median into out[0..2n). */
+static void reflect(const double *pool, size_t n, double *out)
+{
+	double med = n % 2 ? pool[n / 2] : 0.5 * (pool[n / 2 - 1] + pool[n / 2]);
+	size_t i = 0, j = n, k = 0; /* reflected values ascending: 2 med - pool[j - 1] */
+
+	while (i < n || j > 0) {
+		double r = j > 0 ? 2 * med - pool[j - 1] : INFINITY;
+		if (i < n && pool[i] <= r)
+			out[k++] = pool[i++];
+		else {
+			out[k++] = r;
+			j--;
+		}
+	}
+}
+
 int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double *mean,
 		  const double *q_model, int loo, const double *levels, size_t n_levels,
 		  double *out)
@@ -92,13 +111,24 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 	size_t w = h / 16 ? h / 16 : 1;
 	if (used * (2 * w + 1) < 20) /* few origins: pool wider */
 		w = (20 / used) / 2 + 1;
+	/* Long horizons: the error distribution changes slowly with the step, so it is
+	 * estimated at up to MAX_ANCHORS steps from pools of about POOL_TARGET errors, and
+	 * interpolated in between. */
+	size_t n_anch = h < MAX_ANCHORS ? h : MAX_ANCHORS;
+	size_t per = used * (2 * w + 1);
+	size_t tstride = per > POOL_TARGET ? (per + POOL_TARGET - 1) / POOL_TARGET : 1;
 	double *z = malloc(k * h * sizeof(double));
-	double *pool = malloc(2 * k * (2 * w + 1) * sizeof(double));
-	if (!z || !pool) {
+	double *pool = malloc(3 * (per / tstride + k + 1) * sizeof(double));
+	double *qa = malloc(n_anch * n_levels * sizeof(double));
+	size_t *at = malloc(n_anch * sizeof(size_t));
+	if (!z || !pool || !qa || !at) {
 		free(z);
 		free(pool);
+		free(qa);
+		free(at);
 		return -ENOMEM;
 	}
+	double *both = pool + (per / tstride + k + 1);
 	for (size_t i = 0; i < k; i++) {
 		const double *m = c->cv_mean + i * h;
 		const double *q = c->cv_q + i * h * nl;
@@ -106,30 +136,44 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		for (size_t s = 0; s < h; s++)
 			z[i * h + s] = (y[s] - m[s]) / spread_at(e, q, s, e->sd_floor);
 	}
-	for (size_t s = 0; s < h; s++) {
+	for (size_t ai = 0; ai < n_anch; ai++) {
+		size_t s = n_anch > 1 ? (ai * (h - 1) + (n_anch - 1) / 2) / (n_anch - 1) : 0;
 		size_t a = s > w ? s - w : 0, b = s + w + 1 < h ? s + w + 1 : h;
 		size_t np = 0;
+		at[ai] = s;
 		for (size_t i = 0; i < k; i++) {
 			if ((int)i == loo)
 				continue;
-			for (size_t t = a; t < b; t++) {
+			for (size_t t = a + (i % tstride); t < b; t += tstride)
 				pool[np++] = z[i * h + t];
-			}
 		}
 		/* Reflect the sample about its median: the bias stays, the two tails pool their
 		 * evidence (twice the data for each extreme quantile). */
 		qsort(pool, np, sizeof(double), cmp_double);
-		double med = np % 2 ? pool[np / 2] : 0.5 * (pool[np / 2 - 1] + pool[np / 2]);
-		size_t n0 = np;
-		for (size_t x = 0; x < n0; x++)
-			pool[np++] = 2 * med - pool[x];
-		qsort(pool, np, sizeof(double), cmp_double);
-		double sd = spread_at(e, q_model, s, e->sd_floor);
+		reflect(pool, np, both);
 		for (size_t j = 0; j < n_levels; j++)
-			out[s * n_levels + j] = mean[s] + sd * emp_quantile(pool, np, levels[j]);
+			qa[ai * n_levels + j] = emp_quantile(both, 2 * np, levels[j]);
+	}
+	size_t ai = 0;
+	for (size_t s = 0; s < h; s++) {
+		while (ai + 1 < n_anch && at[ai + 1] <= s)
+			ai++;
+		double f = 0;
+		size_t bi = ai;
+		if (ai + 1 < n_anch && at[ai + 1] > at[ai]) {
+			bi = ai + 1;
+			f = (double)(s - at[ai]) / (double)(at[bi] - at[ai]);
+		}
+		double sd = spread_at(e, q_model, s, e->sd_floor);
+		for (size_t j = 0; j < n_levels; j++) {
+			double qz = (1 - f) * qa[ai * n_levels + j] + f * qa[bi * n_levels + j];
+			out[s * n_levels + j] = mean[s] + sd * qz;
+		}
 	}
 	eng_sort_quantiles(out, h, n_levels);
 	free(z);
 	free(pool);
+	free(qa);
+	free(at);
 	return 0;
 }

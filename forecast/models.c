@@ -30,6 +30,7 @@ const struct fc_model_entry fc_models[] = {
 	{"snaive", &fc_snaive_ops, FC_TF_NONE, true},
 	{"snaive_long", &fc_snaive_long_ops, FC_TF_NONE, true},
 	{"ets", &fc_ets_ops, FC_TF_NONE, true},
+	{"ets_log", &fc_ets_ops, FC_TF_LOG, true},
 	{"theta", &fc_theta_ops, FC_TF_NONE, true},
 	{"arima", &fc_arima_ops, FC_TF_NONE, true},
 	{"mstl", &fc_mstl_ops, FC_TF_NONE, true},
