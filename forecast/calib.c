@@ -129,6 +129,18 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		return -ENOMEM;
 	}
 	double *both = pool + (per / tstride + k + 1);
+	/* The errors of one origin move together over neighbouring steps, so the pools hold
+	 * about as many independent draws as there are origins. A quantile estimated from
+	 * that few draws is too narrow for a new one: widen each level as a prediction
+	 * interval from `used` draws would be widened (Student t with used - 1 degrees of
+	 * freedom over the normal, times sqrt(1 + 1 / used)). */
+	double widen[FC_MAX_QUANTILES + 2];
+	for (size_t j = 0; j < n_levels && j < FC_MAX_QUANTILES + 2; j++) {
+		double zq = gsl_cdf_ugaussian_Pinv(levels[j]);
+		widen[j] = fabs(zq) < 1e-6 ? 1.0
+					   : gsl_cdf_tdist_Pinv(levels[j], (double)(used - 1)) / zq *
+						     sqrt(1.0 + 1.0 / (double)used);
+	}
 	for (size_t i = 0; i < k; i++) {
 		const double *m = c->cv_mean + i * h;
 		const double *q = c->cv_q + i * h * nl;
@@ -151,8 +163,10 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		 * evidence (twice the data for each extreme quantile). */
 		qsort(pool, np, sizeof(double), cmp_double);
 		reflect(pool, np, both);
+		double med = emp_quantile(both, 2 * np, 0.5);
 		for (size_t j = 0; j < n_levels; j++)
-			qa[ai * n_levels + j] = emp_quantile(both, 2 * np, levels[j]);
+			qa[ai * n_levels + j] =
+				med + widen[j] * (emp_quantile(both, 2 * np, levels[j]) - med);
 	}
 	size_t ai = 0;
 	for (size_t s = 0; s < h; s++) {
