@@ -4,6 +4,7 @@
  * commas and doubled quotes; lines end in LF or CRLF.
  */
 #include "csv.h"
+#include "units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_FIELDS_ERR 256
 
@@ -94,9 +94,7 @@ static int parse_value(const char *s, double *out)
 
 int fcsv_parse_time(const char *s, int64_t *out)
 {
-	struct tm tm;
-	int Y, M, D, h = 0, m = 0, n = 0;
-	double sec = 0;
+	char buf[64];
 	char *end;
 
 	if (!*s)
@@ -107,48 +105,19 @@ int fcsv_parse_time(const char *s, int64_t *out)
 		*out = e;
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3)
+	if (cfg_parse_time(s, out, NULL) == 0)
+		return 0;
+	/* data files often leave the zone out ("2005-06-07 07:00:00"), or give a date only:
+	 * such times are UTC */
+	size_t len = strlen(s);
+	if (len + 10 >= sizeof(buf))
 		return -EINVAL;
-	const char *p = s + n;
-	if (*p == 'T' || *p == ' ') {
-		int k = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &h, &m, &k) != 2)
-			return -EINVAL;
-		p += 1 + k;
-		if (*p == ':') {
-			sec = strtod(p + 1, &end);
-			if (end == p + 1)
-				return -EINVAL;
-			p = end;
-		}
-	}
-	long off = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om = 0, k = 0;
-		if (sscanf(p + 1, "%2d%n", &oh, &k) != 1)
-			return -EINVAL;
-		const char *q = p + 1 + k;
-		if (*q == ':')
-			q++;
-		int k2 = 0;
-		if (isdigit((unsigned char)*q) && sscanf(q, "%2d%n", &om, &k2) == 1)
-			q += k2;
-		off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-		p = q;
-	}
-	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec >= 61 || sec < 0)
-		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = (int)sec;
-	*out = (int64_t)timegm(&tm) - off;
-	return 0;
+	memcpy(buf, s, len + 1);
+	if (len == 10)
+		memcpy(buf + len, "T00:00:00Z", 11);
+	else
+		memcpy(buf + len, "Z", 2);
+	return cfg_parse_time(buf, out, NULL) == 0 ? 0 : -EINVAL;
 }
 
 static struct fcsv_series *add_series(struct fcsv_set *set, const char *id, size_t line)

@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "forecast.h"
 #include "log.h"
+#include "units.h"
 
 struct opts {
 	const char *input, *output, *test, *events_path;
@@ -93,7 +94,8 @@ static void usage(FILE *f)
 		"      --backtest          hold out the last N values of each series (or use --test)\n"
 		"                          and print sMAPE, MASE, OWA, MSIS, 95%% coverage, seconds\n"
 		"      --test FILE         held-out values (wide, same ids), e.g. M4 Hourly-test.csv\n"
-		"      --step SECONDS      sampling step (default 3600; long input: detected)\n"
+		"      --step DURATION     sampling step, e.g. 3600, 5m, 1h (default 1h; long input:\n"
+		"                          detected)\n"
 		"      --start TIME        UTC time of the first value of wide rows (for --events)\n"
 		"      --events FILE       CSV name,start,end[,multiplier] (UTC ISO 8601)\n"
 		"      --origins K         rolling origins for cross-validation (default 32)\n"
@@ -142,33 +144,12 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* Seconds, optionally with s, m, h or d. */
-static int parse_step(const char *s, int64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mul = 1;
-
-	if (end == s)
-		return -EINVAL;
-	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
-		mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
-		end++;
-	}
-	if (*end || !(v * mul >= 1) || v * mul > 1e8)
-		return -EINVAL;
-	*out = (int64_t)llround(v * mul);
-	return 0;
-}
-
 static int load_events(struct opts *o)
 {
-	struct fcsv_set set;
 	FILE *f = fopen(o->events_path, "r");
 	char line[1024];
 	size_t lineno = 0;
 
-	(void)set;
 	if (!f) {
 		fprintf(stderr, "tidal-forecast: cannot open %s: %s\n", o->events_path,
 			strerror(errno));
@@ -182,8 +163,8 @@ static int load_events(struct opts *o)
 		char *name = strtok(line, ","), *a = strtok(NULL, ","), *b = strtok(NULL, ",");
 		char *m = strtok(NULL, ",");
 		struct fc_event ev = {0};
-		if (!name || !a || !b || fcsv_parse_time(a, &ev.start) < 0 ||
-		    fcsv_parse_time(b, &ev.end) < 0 || ev.end <= ev.start ||
+		if (!name || !a || !b || cfg_parse_time(a, &ev.start, NULL) < 0 ||
+		    cfg_parse_time(b, &ev.end, NULL) < 0 || ev.end <= ev.start ||
 		    (m && (parse_list_d(m, &ev.multiplier, 1, &(size_t){0}) < 0 ||
 			   !(ev.multiplier >= 0)))) {
 			fprintf(stderr, "tidal-forecast: %s:%zu: expected name,start,end[,multiplier] "
@@ -393,6 +374,7 @@ static int write_json(struct job *jobs, size_t n, FILE *out)
 		json_object_set_new(o, "combined", json_boolean(r->combined));
 		json_object_set_new(o, "calibrated", json_boolean(r->calibrated));
 		json_object_set_new(o, "gaps_filled", json_integer((json_int_t)r->gaps_filled));
+		json_object_set_new(o, "seconds", jnum(r->seconds));
 		for (size_t c = 0; c < r->n_candidates; c++) {
 			const struct fc_candidate *fc = &r->cand[c];
 			json_t *x = json_object();
@@ -604,14 +586,29 @@ int main(int argc, char **argv)
 		case 'j': o.json = true; break;
 		case O_BACKTEST: o.backtest = true; break;
 		case O_TEST: o.test = optarg; break;
-		case O_STEP:
-			if (parse_step(optarg, &o.step) < 0)
-				bad = "--step needs a duration such as 3600, 300s, 5m or 1h";
+		case O_STEP: {
+			uint64_t ms;
+			char tmp[64];
+			const char *why = NULL;
+			/* a bare number is seconds */
+			snprintf(tmp, sizeof(tmp), "%s%s", optarg,
+				 optarg[strspn(optarg, "0123456789")] ? "" : "s");
+			if (cfg_parse_duration(tmp, &ms, &why) < 0 || ms % 1000 || ms == 0) {
+				fprintf(stderr, "tidal-forecast: --step \"%s\": %s\n", optarg,
+					why ? why : "a whole number of seconds, at least 1s");
+				return 2;
+			}
+			o.step = (int64_t)(ms / 1000);
 			break;
-		case O_START:
-			if (fcsv_parse_time(optarg, &o.start) < 0)
-				bad = "--start needs a UTC ISO 8601 time such as 2024-03-01T00:00:00Z";
+		}
+		case O_START: {
+			const char *why = NULL;
+			if (cfg_parse_time(optarg, &o.start, &why) < 0) {
+				fprintf(stderr, "tidal-forecast: --start \"%s\": %s\n", optarg, why);
+				return 2;
+			}
 			break;
+		}
 		case O_EVENTS: o.events_path = optarg; break;
 		case O_ORIGINS:
 			if (parse_uint(optarg, 64, &u) < 0)
