@@ -24,7 +24,7 @@
 
 #include <gsl/gsl_cdf.h>
 
-#define Z95 3.919927969080108 /* 2 * Phi^-1(0.975) */
+#define Z95         3.919927969080108 /* 2 * Phi^-1(0.975) */
 #define MAX_ANCHORS 48
 #define POOL_TARGET 512
 
@@ -71,8 +71,7 @@ static double emp_quantile(const double *z, size_t n, double tau)
 	double edge = 1.0 / (double)(n + 1);
 	if (pos < 1)
 		return z[0] - spread * (gsl_cdf_ugaussian_Pinv(edge) - gsl_cdf_ugaussian_Pinv(tau));
-	return z[n - 1] + spread * (gsl_cdf_ugaussian_Pinv(tau) -
-				    gsl_cdf_ugaussian_Pinv(1 - edge));
+	return z[n - 1] + spread * (gsl_cdf_ugaussian_Pinv(tau) - gsl_cdf_ugaussian_Pinv(1 - edge));
 }
 
 static double spread_at(const struct engine *e, const double *q, size_t s, double sd_floor)
@@ -100,8 +99,8 @@ static void reflect(const double *pool, size_t n, double *out)
 }
 
 int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double *mean,
-		  const double *q_model, int loo, const double *levels, size_t n_levels,
-		  double *out)
+                  const double *q_model, int loo, const double *levels, size_t n_levels,
+                  double *out)
 {
 	size_t h = e->h, k = e->k, nl = e->nl;
 	size_t used = k - (loo >= 0 && (size_t)loo < k);
@@ -138,8 +137,8 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 	for (size_t j = 0; j < n_levels && j < FC_MAX_QUANTILES + 2; j++) {
 		double zq = gsl_cdf_ugaussian_Pinv(levels[j]);
 		widen[j] = fabs(zq) < 1e-6 ? 1.0
-					   : gsl_cdf_tdist_Pinv(levels[j], (double)(used - 1)) / zq *
-						     sqrt(1.0 + 1.0 / (double)used);
+		                           : gsl_cdf_tdist_Pinv(levels[j], (double)(used - 1)) /
+		                                     zq * sqrt(1.0 + 1.0 / (double)used);
 	}
 	for (size_t i = 0; i < k; i++) {
 		const double *m = c->cv_mean + i * h;
@@ -166,7 +165,7 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		double med = emp_quantile(both, 2 * np, 0.5);
 		for (size_t j = 0; j < n_levels; j++)
 			qa[ai * n_levels + j] =
-				med + widen[j] * (emp_quantile(both, 2 * np, levels[j]) - med);
+			        med + widen[j] * (emp_quantile(both, 2 * np, levels[j]) - med);
 	}
 	size_t ai = 0;
 	for (size_t s = 0; s < h; s++) {

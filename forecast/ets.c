@@ -30,9 +30,9 @@
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
-#define ETS_MAX_M 24       /* longer seasons (168 h, 288 x 5 min) belong to mstl/snaive */
+#define ETS_MAX_M      24  /* longer seasons (168 h, 288 x 5 min) belong to mstl/snaive */
 #define ETS_MAX_ROUNDS 3   /* parameter search / initial-state refits */
-#define ETS_MAX_ITER 250   /* simplex iterations per search */
+#define ETS_MAX_ITER   250 /* simplex iterations per search */
 
 enum trend { T_N = 0, T_A, T_AD };
 enum season { S_N = 0, S_A, S_M };
@@ -44,16 +44,16 @@ struct form {
 
 struct ets {
 	struct form f;
-	unsigned m;               /* season length (0 when none) */
+	unsigned m; /* season length (0 when none) */
 	double alpha, beta, gamma, phi;
-	double *x0;               /* initial states: l, b, seas[0..m) (phase t % m) */
-	double l, b;              /* states after the data */
-	double *seas;             /* seasonal states after the data, by phase */
-	size_t n;                 /* observations filtered (phase of the next step = n % m) */
+	double *x0;   /* initial states: l, b, seas[0..m) (phase t % m) */
+	double l, b;  /* states after the data */
+	double *seas; /* seasonal states after the data, by phase */
+	size_t n;     /* observations filtered (phase of the next step = n % m) */
 	double sigma2;
 	double sse;
 	double aicc;
-	size_t k;                 /* estimated parameters, for AICc and complexity */
+	size_t k; /* estimated parameters, for AICc and complexity */
 };
 
 static const char tchar[] = {'N', 'A', 'D'};
@@ -74,7 +74,7 @@ struct pars {
  * errors (INFINITY when a multiplicative model leaves its domain). When e is not NULL, the
  * errors are written there. The final states go to m_out when not NULL. */
 static double filter(const struct form *f, unsigned m, const struct pars *p, const double *x0,
-		     const double *y, size_t n, double *e, struct ets *m_out, double *seas)
+                     const double *y, size_t n, double *e, struct ets *m_out, double *seas)
 {
 	double l = x0[0];
 	double b = f->trend != T_N ? x0[1] : 0;
@@ -179,8 +179,8 @@ static int heuristic_x0(const struct form *f, unsigned m, const double *y, size_
 /* Best initial states for additive models given the smoothing parameters: the errors are
  * e = e(y, 0) + E x0, so x0 solves a linear least-squares problem (seasonal states
  * constrained to sum to zero). Returns 0 or a negative errno (x0 unchanged). */
-static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const double *y,
-		 size_t n, double *x0, double *work, double *seas)
+static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const double *y, size_t n,
+                 double *x0, double *work, double *seas)
 {
 	size_t ns = n_states(f, m);
 	size_t so = 1 + (f->trend != T_N);
@@ -256,8 +256,8 @@ out:
 
 /* ---- parameter search ---------------------------------------------------------------- */
 
-#define A_LO 1e-4
-#define A_HI 0.9999
+#define A_LO   1e-4
+#define A_HI   0.9999
 #define PHI_LO 0.8
 #define PHI_HI 0.98
 
@@ -360,8 +360,7 @@ out:
 }
 
 /* Fit one form. Returns 0 and *out, or a negative errno. */
-static int fit_form(const struct form *f, unsigned m, const double *y, size_t n,
-		    struct ets **out)
+static int fit_form(const struct form *f, unsigned m, const double *y, size_t n, struct ets **out)
 {
 	size_t ns = n_states(f, m);
 	size_t np = n_pars(f);
@@ -528,16 +527,30 @@ static int parse_form(const char *form, struct form *f)
 	if (!form || strlen(form) != 3 || form[0] != 'A')
 		return -EINVAL;
 	switch (form[1]) {
-	case 'N': f->trend = T_N; break;
-	case 'A': f->trend = T_A; break;
-	case 'D': f->trend = T_AD; break;
-	default: return -EINVAL;
+	case 'N':
+		f->trend = T_N;
+		break;
+	case 'A':
+		f->trend = T_A;
+		break;
+	case 'D':
+		f->trend = T_AD;
+		break;
+	default:
+		return -EINVAL;
 	}
 	switch (form[2]) {
-	case 'N': f->season = S_N; break;
-	case 'A': f->season = S_A; break;
-	case 'M': f->season = S_M; break;
-	default: return -EINVAL;
+	case 'N':
+		f->season = S_N;
+		break;
+	case 'A':
+		f->season = S_A;
+		break;
+	case 'M':
+		f->season = S_M;
+		break;
+	default:
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -559,7 +572,7 @@ int fc_ets_fit_form(const struct fc_fit_in *in, const char *form, void **model)
 }
 
 int fc_ets_from(const char *form, unsigned m, const double par[4], const double *x0,
-		const double *y, size_t n, void **model)
+                const double *y, size_t n, void **model)
 {
 	struct form f;
 
@@ -628,8 +641,7 @@ static int ets_mean(const void *model, size_t h, double *out)
 	return 0;
 }
 
-static int ets_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			 double *out)
+static int ets_quantiles(const void *model, size_t h, const double *levels, size_t nl, double *out)
 {
 	const struct ets *e = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -674,14 +686,14 @@ static double ets_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_ets_ops = {
-	.name = "ets",
-	.summary = "exponential smoothing (additive errors; trend N/A/Ad; season N/A/M), AICc",
-	.cost = 30,
-	.flags = 0,
-	.fit = ets_fit,
-	.mean = ets_mean,
-	.quantiles = ets_quantiles,
-	.describe = ets_describe,
-	.complexity = ets_complexity,
-	.free = ets_free,
+        .name = "ets",
+        .summary = "exponential smoothing (additive errors; trend N/A/Ad; season N/A/M), AICc",
+        .cost = 30,
+        .flags = 0,
+        .fit = ets_fit,
+        .mean = ets_mean,
+        .quantiles = ets_quantiles,
+        .describe = ets_describe,
+        .complexity = ets_complexity,
+        .free = ets_free,
 };

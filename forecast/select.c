@@ -98,22 +98,22 @@ static size_t usable_periods(const struct engine *e, size_t n, unsigned *out)
 /* Fit entry me on the first n values of the training data (cleaned of event effects for
  * models that do not handle events). */
 static int fit_on(const struct engine *e, const struct fc_model_entry *me, size_t n,
-		  const void *like, void **model, double *tmp)
+                  const void *like, void **model, double *tmp)
 {
 	unsigned per[FC_MAX_PERIODS];
 	bool ev = me->ops->flags & FC_MODEL_EVENTS;
 	const double *y = (!ev && e->y_clean) ? e->y_clean : e->y;
 	struct fc_fit_in in = {
-		.y = y,
-		.n = n,
-		.periods = per,
-		.n_periods = usable_periods(e, n, per),
-		.horizon = e->h,
-		.events = ev ? e->win : NULL,
-		.n_events = ev ? e->n_win : 0,
-		.like = like,
-		.seed = e->p->seed,
-		.step = e->step,
+	        .y = y,
+	        .n = n,
+	        .periods = per,
+	        .n_periods = usable_periods(e, n, per),
+	        .horizon = e->h,
+	        .events = ev ? e->win : NULL,
+	        .n_events = ev ? e->n_win : 0,
+	        .like = like,
+	        .seed = e->p->seed,
+	        .step = e->step,
 	};
 	if (me->transform == FC_TF_LOG) {
 		for (size_t t = 0; t < n; t++)
@@ -134,7 +134,7 @@ static int fit_on(const struct engine *e, const struct fc_model_entry *me, size_
 /* Mean and internal-level quantiles of a fitted model for the steps after n training
  * values, back-transformed and adjusted for events. */
 static int predict(const struct engine *e, const struct fc_model_entry *me, const void *model,
-		   size_t n, double *mean, double *q)
+                   size_t n, double *mean, double *q)
 {
 	const struct fc_model_ops *ops = me->ops;
 	size_t h = e->h, nl = e->nl;
@@ -206,7 +206,7 @@ int eng_cross_validate(struct engine *e, struct eng_cand *c)
 		rc = fit_on(e, me, e->origin[i], model, &m, tmp);
 		if (rc == 0)
 			rc = predict(e, me, m, e->origin[i], c->cv_mean + i * h,
-				     c->cv_q + i * h * nl);
+			             c->cv_q + i * h * nl);
 		if (m)
 			me->ops->free(m);
 	}
@@ -294,7 +294,7 @@ int eng_fit_final(struct engine *e, struct eng_cand *c)
 	c->seconds += cpu_now() - t0;
 	if (rc < 0) {
 		log_debug("%s: %s failed on the full data: %s", e->sname, c->e->name,
-			  strerror(-rc));
+		          strerror(-rc));
 		c->status = rc;
 	}
 	return rc;
@@ -467,8 +467,8 @@ int eng_combine(struct engine *e)
 			c->complexity += m->complexity;
 			c->seconds += 0;
 			if (off >= 0 && (size_t)off < sizeof(c->name))
-				off += snprintf(c->name + off, sizeof(c->name) - (size_t)off, "%s%s",
-						i ? "," : "", m->e->name);
+				off += snprintf(c->name + off, sizeof(c->name) - (size_t)off,
+				                "%s%s", i ? "," : "", m->e->name);
 		}
 		if (off >= 0 && (size_t)off < sizeof(c->name))
 			snprintf(c->name + off, sizeof(c->name) - (size_t)off, ")");
@@ -496,8 +496,7 @@ int eng_choose(struct engine *e)
 		if (c->status < 0 || !isfinite(c->score))
 			continue;
 		if (best < 0 || c->score < e->cand[best].score ||
-		    (c->score == e->cand[best].score &&
-		     c->complexity < e->cand[best].complexity))
+		    (c->score == e->cand[best].score && c->complexity < e->cand[best].complexity))
 			best = (int)i;
 	}
 	if (best >= 0) {

@@ -201,8 +201,8 @@ static void given_multiplier(void **state)
 	struct fc_params p;
 	struct fc_result *a = NULL, *b = NULL;
 	int64_t end = T0 + 24 * 20 * 3600;
-	struct fc_event ev = {.name = "sale", .start = end + 5 * 3600, .end = end + 9 * 3600,
-			      .multiplier = 1.8};
+	struct fc_event ev = {
+	        .name = "sale", .start = end + 5 * 3600, .end = end + 9 * 3600, .multiplier = 1.8};
 
 	fc_params_init(&p);
 	p.horizon = 24;
@@ -243,11 +243,12 @@ static void learned_multiplier(void **state)
 		for (size_t h = 18; h < 22; h++)
 			v[days[k] * 24 + h] *= 2;
 		ev[k] = (struct fc_event){.name = "match",
-					  .start = T0 + (int64_t)(days[k] * 24 + 18) * 3600,
-					  .end = T0 + (int64_t)(days[k] * 24 + 22) * 3600};
+		                          .start = T0 + (int64_t)(days[k] * 24 + 18) * 3600,
+		                          .end = T0 + (int64_t)(days[k] * 24 + 22) * 3600};
 	}
-	ev[3] = (struct fc_event){.name = "match", .start = T0 + (int64_t)(n + 18) * 3600,
-				  .end = T0 + (int64_t)(n + 22) * 3600};
+	ev[3] = (struct fc_event){.name = "match",
+	                          .start = T0 + (int64_t)(n + 18) * 3600,
+	                          .end = T0 + (int64_t)(n + 22) * 3600};
 	struct fc_series_opts o;
 	struct fc_series *s = NULL;
 	fc_series_opts_init(&o);
@@ -300,10 +301,10 @@ static void deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bad_params),       cmocka_unit_test(reports_choice),
-		cmocka_unit_test(calibrated_width), cmocka_unit_test(short_series),
-		cmocka_unit_test(given_multiplier), cmocka_unit_test(learned_multiplier),
-		cmocka_unit_test(deterministic),
+	        cmocka_unit_test(bad_params),       cmocka_unit_test(reports_choice),
+	        cmocka_unit_test(calibrated_width), cmocka_unit_test(short_series),
+	        cmocka_unit_test(given_multiplier), cmocka_unit_test(learned_multiplier),
+	        cmocka_unit_test(deterministic),
 	};
 	tlog_set_level(getenv("FC_TEST_VERBOSE") ? TLOG_DEBUG : TLOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,12 +194,12 @@ static void detects_daily_and_weekly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(short_gap_linear),
-		cmocka_unit_test(long_gap_seasonal),
-		cmocka_unit_test(leading_and_trailing_gaps),
-		cmocka_unit_test(all_missing_rejected),
-		cmocka_unit_test(points_bucketed),
-		cmocka_unit_test(detects_daily_and_weekly),
+	        cmocka_unit_test(short_gap_linear),
+	        cmocka_unit_test(long_gap_seasonal),
+	        cmocka_unit_test(leading_and_trailing_gaps),
+	        cmocka_unit_test(all_missing_rejected),
+	        cmocka_unit_test(points_bucketed),
+	        cmocka_unit_test(detects_daily_and_weekly),
 	};
 	tlog_set_level(TLOG_ERROR + (getenv("FC_TEST_VERBOSE") ? 3 : 0));
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,7 +164,7 @@ static int push(struct fcsv_series *s, double v, int64_t t, bool with_t)
 }
 
 static void set_error(struct fcsv_series *s, const char *path, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static void set_error(struct fcsv_series *s, const char *path, size_t line, const char *fmt, ...)
 {
@@ -209,7 +209,7 @@ static int wide_row(struct fcsv_set *set, const char *path, size_t line, char **
 		double v;
 		if (parse_value(f[i], &v) < 0) {
 			set_error(s, path, line, "series %s, field %zu: \"%.40s\" is not a number",
-				  f[0], i + 1, f[i]);
+			          f[0], i + 1, f[i]);
 			continue;
 		}
 		if (push(s, v, 0, false) < 0)
@@ -221,10 +221,10 @@ static int wide_row(struct fcsv_set *set, const char *path, size_t line, char **
 }
 
 static int long_row(struct fcsv_set *set, const char *path, size_t line, char **f, size_t nf,
-		    long *last)
+                    long *last)
 {
-	long idx = (*last >= 0 && strcmp(set->s[*last].id, f[0]) == 0) ? *last
-									 : fcsv_find(set, f[0]);
+	long idx =
+	        (*last >= 0 && strcmp(set->s[*last].id, f[0]) == 0) ? *last : fcsv_find(set, f[0]);
 	struct fcsv_series *s;
 
 	if (idx < 0) {
@@ -237,15 +237,15 @@ static int long_row(struct fcsv_set *set, const char *path, size_t line, char **
 	*last = idx;
 	if (nf != 3) {
 		set_error(s, path, line, "series %s: %zu fields, expected id,timestamp,value", f[0],
-			  nf);
+		          nf);
 		return 0;
 	}
 	int64_t t;
 	double v;
 	if (fcsv_parse_time(f[1], &t) < 0) {
 		set_error(s, path, line,
-			  "series %s: \"%.40s\" is not a UTC ISO 8601 time or epoch seconds", f[0],
-			  f[1]);
+		          "series %s: \"%.40s\" is not a UTC ISO 8601 time or epoch seconds", f[0],
+		          f[1]);
 		return 0;
 	}
 	if (parse_value(f[2], &v) < 0) {
@@ -253,8 +253,10 @@ static int long_row(struct fcsv_set *set, const char *path, size_t line, char **
 		return 0;
 	}
 	if (s->n && t < s->t[s->n - 1]) {
-		set_error(s, path, line, "series %s: time %s goes back in time (rows of a series "
-			  "must be in time order)", f[0], f[1]);
+		set_error(s, path, line,
+		          "series %s: time %s goes back in time (rows of a series "
+		          "must be in time order)",
+		          f[0], f[1]);
 		return 0;
 	}
 	return push(s, v, t, true);
@@ -290,31 +292,31 @@ int fcsv_read(const char *path, enum fcsv_format fmt, struct fcsv_set *out)
 		}
 		bool first = out->n == 0 && last < 0;
 		if (first && fmt == FCSV_AUTO)
-			fmt = (nf == 3 && (looks_like_time(f[1]) ||
-					   (strcasecmp(f[1], "timestamp") == 0 ||
-					    strcasecmp(f[1], "time") == 0)))
-				      ? FCSV_LONG
-				      : FCSV_WIDE;
+			fmt = (nf == 3 &&
+			       (looks_like_time(f[1]) || (strcasecmp(f[1], "timestamp") == 0 ||
+			                                  strcasecmp(f[1], "time") == 0)))
+			              ? FCSV_LONG
+			              : FCSV_WIDE;
 		if (first) {
 			/* a header: its value field(s) are not numbers */
 			double v;
 			int64_t t;
-			bool header = fmt == FCSV_WIDE
-					      ? (nf > 1 && parse_value(f[1], &v) < 0)
-					      : (nf == 3 && parse_value(f[2], &v) < 0 &&
-						 fcsv_parse_time(f[1], &t) < 0);
+			bool header = fmt == FCSV_WIDE ? (nf > 1 && parse_value(f[1], &v) < 0)
+			                               : (nf == 3 && parse_value(f[2], &v) < 0 &&
+			                                  fcsv_parse_time(f[1], &t) < 0);
 			if (header) {
 				last = -2; /* header seen: later lines are data */
 				continue;
 			}
 		}
 		if (!*f[0]) {
-			fprintf(stderr, "tidal-forecast: %s:%zu: row without a series id, skipped\n",
-				path, lineno);
+			fprintf(stderr,
+			        "tidal-forecast: %s:%zu: row without a series id, skipped\n", path,
+			        lineno);
 			continue;
 		}
 		rc = fmt == FCSV_WIDE ? wide_row(out, path, lineno, f, nf)
-				      : long_row(out, path, lineno, f, nf, &last);
+		                      : long_row(out, path, lineno, f, nf, &last);
 		if (rc < 0)
 			break;
 	}

@@ -21,12 +21,12 @@ enum fcsv_format {
 
 struct fcsv_series {
 	char *id;
-	double *v;       /* values; NaN = missing */
-	int64_t *t;      /* long format: UTC seconds of each value (else NULL) */
+	double *v;  /* values; NaN = missing */
+	int64_t *t; /* long format: UTC seconds of each value (else NULL) */
 	size_t n;
 	size_t cap;
-	size_t line;     /* first line of the series */
-	char *error;     /* "FILE:LINE: message" when malformed, else NULL */
+	size_t line; /* first line of the series */
+	char *error; /* "FILE:LINE: message" when malformed, else NULL */
 };
 
 struct fcsv_set {
