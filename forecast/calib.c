@@ -28,13 +28,6 @@
 #define MAX_ANCHORS 48
 #define POOL_TARGET 512
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 void eng_sort_quantiles(double *q, size_t h, size_t nl)
 {
 	for (size_t s = 0; s < h; s++) {
@@ -98,36 +91,113 @@ static void reflect(const double *pool, size_t n, double *out)
 	}
 }
 
-int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double *mean,
-                  const double *q_model, int loo, const double *levels, size_t n_levels,
-                  double *out)
+/* The sorted, origin-tagged pools of one candidate's normalised CV errors at every anchor
+ * step, built once: each calibration (the final one and one per left-out origin) then
+ * only filters and reads them. */
+struct zpair {
+	double z;
+	unsigned origin;
+};
+
+struct eng_calib_cache {
+	size_t n_anch;
+	size_t *at;  /* anchor steps */
+	size_t *off; /* pool of anchor i: pairs[off[i] .. off[i + 1]) */
+	struct zpair *pairs;
+};
+
+static int cmp_zpair(const void *a, const void *b)
+{
+	double x = ((const struct zpair *)a)->z, y = ((const struct zpair *)b)->z;
+
+	return (x > y) - (x < y);
+}
+
+void eng_calib_cache_free(struct eng_calib_cache *cc)
+{
+	if (!cc)
+		return;
+	free(cc->at);
+	free(cc->off);
+	free(cc->pairs);
+	free(cc);
+}
+
+static struct eng_calib_cache *build_cache(const struct engine *e, const struct eng_cand *c)
 {
 	size_t h = e->h, k = e->k, nl = e->nl;
-	size_t used = k - (loo >= 0 && (size_t)loo < k);
-
-	if (used < 2 || !c->cv_mean)
-		return -EDOM;
 	size_t w = h / 16 ? h / 16 : 1;
-	if (used * (2 * w + 1) < 20) /* few origins: pool wider */
-		w = (20 / used) / 2 + 1;
+	if (k * (2 * w + 1) < 20) /* few origins: pool wider */
+		w = (20 / k) / 2 + 1;
 	/* Long horizons: the error distribution changes slowly with the step, so it is
 	 * estimated at up to MAX_ANCHORS steps from pools of about POOL_TARGET errors, and
 	 * interpolated in between. */
 	size_t n_anch = h < MAX_ANCHORS ? h : MAX_ANCHORS;
-	size_t per = used * (2 * w + 1);
+	size_t per = k * (2 * w + 1);
 	size_t tstride = per > POOL_TARGET ? (per + POOL_TARGET - 1) / POOL_TARGET : 1;
+	size_t cap = n_anch * (per / tstride + k + 1);
+	struct eng_calib_cache *cc = calloc(1, sizeof(*cc));
 	double *z = malloc(k * h * sizeof(double));
-	double *pool = malloc(3 * (per / tstride + k + 1) * sizeof(double));
+
+	if (!cc || !z)
+		goto fail;
+	cc->n_anch = n_anch;
+	cc->at = malloc(n_anch * sizeof(size_t));
+	cc->off = malloc((n_anch + 1) * sizeof(size_t));
+	cc->pairs = malloc(cap * sizeof(struct zpair));
+	if (!cc->at || !cc->off || !cc->pairs)
+		goto fail;
+	for (size_t i = 0; i < k; i++) {
+		const double *m = c->cv_mean + i * h;
+		const double *q = c->cv_q + i * h * nl;
+		const double *y = e->y + e->origin[i];
+		for (size_t s = 0; s < h; s++)
+			z[i * h + s] = (y[s] - m[s]) / spread_at(e, q, s, e->sd_floor);
+	}
+	size_t np = 0;
+	for (size_t ai = 0; ai < n_anch; ai++) {
+		size_t s = n_anch > 1 ? (ai * (h - 1) + (n_anch - 1) / 2) / (n_anch - 1) : 0;
+		size_t a = s > w ? s - w : 0, b = s + w + 1 < h ? s + w + 1 : h;
+		cc->at[ai] = s;
+		cc->off[ai] = np;
+		for (size_t i = 0; i < k; i++)
+			for (size_t t = a + (i % tstride); t < b && np < cap; t += tstride)
+				cc->pairs[np++] = (struct zpair){z[i * h + t], (unsigned)i};
+		qsort(cc->pairs + cc->off[ai], np - cc->off[ai], sizeof(struct zpair), cmp_zpair);
+	}
+	cc->off[n_anch] = np;
+	free(z);
+	return cc;
+fail:
+	free(z);
+	eng_calib_cache_free(cc);
+	return NULL;
+}
+
+int eng_calibrate(const struct engine *e, struct eng_cand *c, const double *mean,
+                  const double *q_model, int loo, const double *levels, size_t n_levels,
+                  double *out)
+{
+	size_t h = e->h, k = e->k;
+	size_t used = k - (loo >= 0 && (size_t)loo < k);
+
+	if (used < 2 || !c->cv_mean)
+		return -EDOM;
+	if (!c->calib && !(c->calib = build_cache(e, c)))
+		return -ENOMEM;
+	const struct eng_calib_cache *cc = c->calib;
+	size_t n_anch = cc->n_anch, maxp = 0;
+	for (size_t ai = 0; ai < n_anch; ai++)
+		if (cc->off[ai + 1] - cc->off[ai] > maxp)
+			maxp = cc->off[ai + 1] - cc->off[ai];
+	double *pool = malloc(3 * (maxp + 1) * sizeof(double));
 	double *qa = malloc(n_anch * n_levels * sizeof(double));
-	size_t *at = malloc(n_anch * sizeof(size_t));
-	if (!z || !pool || !qa || !at) {
-		free(z);
+	if (!pool || !qa) {
 		free(pool);
 		free(qa);
-		free(at);
 		return -ENOMEM;
 	}
-	double *both = pool + (per / tstride + k + 1);
+	double *both = pool + maxp + 1;
 	/* The errors of one origin move together over neighbouring steps, so the pools hold
 	 * about as many independent draws as there are origins. A quantile estimated from
 	 * that few draws is too narrow for a new one: widen each level as a prediction
@@ -140,27 +210,13 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		                           : gsl_cdf_tdist_Pinv(levels[j], (double)(used - 1)) /
 		                                     zq * sqrt(1.0 + 1.0 / (double)used);
 	}
-	for (size_t i = 0; i < k; i++) {
-		const double *m = c->cv_mean + i * h;
-		const double *q = c->cv_q + i * h * nl;
-		const double *y = e->y + e->origin[i];
-		for (size_t s = 0; s < h; s++)
-			z[i * h + s] = (y[s] - m[s]) / spread_at(e, q, s, e->sd_floor);
-	}
 	for (size_t ai = 0; ai < n_anch; ai++) {
-		size_t s = n_anch > 1 ? (ai * (h - 1) + (n_anch - 1) / 2) / (n_anch - 1) : 0;
-		size_t a = s > w ? s - w : 0, b = s + w + 1 < h ? s + w + 1 : h;
 		size_t np = 0;
-		at[ai] = s;
-		for (size_t i = 0; i < k; i++) {
-			if ((int)i == loo)
-				continue;
-			for (size_t t = a + (i % tstride); t < b; t += tstride)
-				pool[np++] = z[i * h + t];
-		}
+		for (size_t x = cc->off[ai]; x < cc->off[ai + 1]; x++)
+			if ((int)cc->pairs[x].origin != loo)
+				pool[np++] = cc->pairs[x].z;
 		/* Reflect the sample about its median: the bias stays, the two tails pool their
 		 * evidence (twice the data for each extreme quantile). */
-		qsort(pool, np, sizeof(double), cmp_double);
 		reflect(pool, np, both);
 		double med = emp_quantile(both, 2 * np, 0.5);
 		for (size_t j = 0; j < n_levels; j++)
@@ -169,13 +225,13 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 	}
 	size_t ai = 0;
 	for (size_t s = 0; s < h; s++) {
-		while (ai + 1 < n_anch && at[ai + 1] <= s)
+		while (ai + 1 < n_anch && cc->at[ai + 1] <= s)
 			ai++;
 		double f = 0;
 		size_t bi = ai;
-		if (ai + 1 < n_anch && at[ai + 1] > at[ai]) {
+		if (ai + 1 < n_anch && cc->at[ai + 1] > cc->at[ai]) {
 			bi = ai + 1;
-			f = (double)(s - at[ai]) / (double)(at[bi] - at[ai]);
+			f = (double)(s - cc->at[ai]) / (double)(cc->at[bi] - cc->at[ai]);
 		}
 		double sd = spread_at(e, q_model, s, e->sd_floor);
 		for (size_t j = 0; j < n_levels; j++) {
@@ -184,9 +240,7 @@ int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double
 		}
 	}
 	eng_sort_quantiles(out, h, n_levels);
-	free(z);
 	free(pool);
 	free(qa);
-	free(at);
 	return 0;
 }

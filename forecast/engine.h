@@ -17,6 +17,8 @@
 #define ENG_MAX_LEVELS (FC_MAX_QUANTILES + 2)
 #define ENG_MAX_CANDS  32
 
+struct eng_calib_cache;
+
 /* One candidate: a registry entry, or a combination of the best few. */
 struct eng_cand {
 	const struct fc_model_entry *e; /* NULL for a combination */
@@ -31,6 +33,7 @@ struct eng_cand {
 	double *q;       /* [h * nl] */
 	double complexity;
 	double seconds;
+	struct eng_calib_cache *calib; /* sorted CV error pools (calib.c), built on first use */
 	double mase, smape, msis, coverage, score;
 	bool scored;
 	bool selected;
@@ -85,10 +88,11 @@ int eng_fit_final(struct engine *e, struct eng_cand *c);
 /* calib.c: writes the final quantiles of the chosen candidate, calibrated from its CV
  * errors when possible, into q[h * n_req] (non-decreasing per step). loo >= 0 leaves origin
  * loo out and calibrates that origin's own forecast instead (for honest CV scoring). */
-int eng_calibrate(const struct engine *e, const struct eng_cand *c, const double *mean,
+int eng_calibrate(const struct engine *e, struct eng_cand *c, const double *mean,
                   const double *q_model, int loo, const double *levels, size_t n_levels,
                   double *out);
 void eng_sort_quantiles(double *q, size_t h, size_t nl);
+void eng_calib_cache_free(struct eng_calib_cache *cc);
 
 /* events.c */
 int eng_events(struct engine *e);

@@ -191,6 +191,7 @@ void eng_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->n_cand; i++) {
 		struct eng_cand *c = &e->cand[i];
+		eng_calib_cache_free(c->calib);
 		free(c->cv_mean);
 		free(c->cv_q);
 		free(c->mean);
@@ -229,8 +230,7 @@ int fc_result_level(const struct fc_result *r, double level)
 
 /* Requested-level quantiles of candidate c: calibrated from its cross-validation errors
  * when there are enough origins, else the model's own. */
-static int final_quantiles(struct engine *e, const struct eng_cand *c, double *out,
-                           bool *calibrated)
+static int final_quantiles(struct engine *e, struct eng_cand *c, double *out, bool *calibrated)
 {
 	double lv[FC_MAX_QUANTILES];
 
@@ -255,7 +255,7 @@ static int final_quantiles(struct engine *e, const struct eng_cand *c, double *o
 
 static int build_result(struct engine *e, struct fc_result **out)
 {
-	const struct eng_cand *ch = &e->cand[e->chosen];
+	struct eng_cand *ch = &e->cand[e->chosen];
 	size_t h = e->h, nq = e->n_req;
 	struct fc_result *r = calloc(1, sizeof(*r));
 
@@ -284,7 +284,7 @@ static int build_result(struct engine *e, struct fc_result **out)
 	snprintf(r->model, sizeof(r->model), "%s", ch->name);
 	r->combined = ch->e == NULL;
 	for (size_t i = 0; i < e->n_cand; i++) {
-		const struct eng_cand *c = &e->cand[i];
+		struct eng_cand *c = &e->cand[i];
 		if (c->status == -ENOSYS)
 			continue; /* registered but not implemented */
 		struct fc_candidate *rc_ = &r->cand[r->n_candidates++];
