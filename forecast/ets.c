@@ -26,12 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
 #define ETS_MAX_M      24  /* longer seasons (168 h, 288 x 5 min) belong to mstl/snaive */
-#define ETS_MAX_ROUNDS 3   /* parameter search / initial-state refits */
+#define ETS_MAX_ROUNDS 2   /* parameter search / initial-state refits */
 #define ETS_MAX_ITER   250 /* simplex iterations per search */
 
 enum trend { T_N = 0, T_A, T_AD };
@@ -176,6 +178,53 @@ static int heuristic_x0(const struct form *f, unsigned m, const double *y, size_
 	return 0;
 }
 
+/* Least squares X c = r through the normal equations of the column-scaled X; returns 0,
+ * or nonzero when they are not safely positive definite. */
+static int normal_solve(const gsl_matrix *X, const gsl_vector *r, gsl_vector *c)
+{
+	size_t n = X->size1, p = X->size2;
+	gsl_matrix *A = gsl_matrix_alloc(p, p);
+	gsl_vector *b = gsl_vector_alloc(p), *sc = gsl_vector_alloc(p);
+	int rc = -1;
+
+	if (!A || !b || !sc)
+		goto out;
+	for (size_t j = 0; j < p; j++) {
+		double ss = 0;
+		for (size_t t = 0; t < n; t++)
+			ss += gsl_matrix_get(X, t, j) * gsl_matrix_get(X, t, j);
+		if (!(ss > 0))
+			goto out;
+		gsl_vector_set(sc, j, 1.0 / sqrt(ss));
+	}
+	/* A = S X'X S, b = S X'r */
+	gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0, X, 0.0, A);
+	gsl_blas_dgemv(CblasTrans, 1.0, X, r, 0.0, b);
+	for (size_t i = 0; i < p; i++) {
+		gsl_vector_set(b, i, gsl_vector_get(b, i) * gsl_vector_get(sc, i));
+		for (size_t j = 0; j <= i; j++)
+			gsl_matrix_set(A, i, j,
+			               gsl_matrix_get(A, i, j) * gsl_vector_get(sc, i) *
+			                       gsl_vector_get(sc, j));
+	}
+	/* with unit diagonal, a pivot below 1e-8 means a condition number past ~1e8 */
+	if (gsl_linalg_cholesky_decomp1(A) != 0)
+		goto out;
+	for (size_t i = 0; i < p; i++)
+		if (!(gsl_matrix_get(A, i, i) > 1e-4))
+			goto out;
+	if (gsl_linalg_cholesky_solve(A, b, c) != 0)
+		goto out;
+	for (size_t j = 0; j < p; j++)
+		gsl_vector_set(c, j, gsl_vector_get(c, j) * gsl_vector_get(sc, j));
+	rc = 0;
+out:
+	gsl_matrix_free(A);
+	gsl_vector_free(b);
+	gsl_vector_free(sc);
+	return rc;
+}
+
 /* Best initial states for additive models given the smoothing parameters: the errors are
  * e = e(y, 0) + E x0, so x0 solves a linear least-squares problem (seasonal states
  * constrained to sum to zero). Returns 0 or a negative errno (x0 unchanged). */
@@ -225,10 +274,14 @@ static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const d
 	free(last);
 	for (size_t t = 0; t < n; t++)
 		gsl_vector_set(r, t, e0[t]);
-	double chisq;
-	if (gsl_multifit_linear(X, r, c, cov, &chisq, ws) != 0) {
-		rc = -ERANGE;
-		goto out;
+	/* Normal equations on unit-norm columns, solved by Cholesky (a few times cheaper than
+	 * the SVD); the SVD only when they are too ill-conditioned for that. */
+	if (normal_solve(X, r, c) != 0) {
+		double chisq;
+		if (gsl_multifit_linear(X, r, c, cov, &chisq, ws) != 0) {
+			rc = -ERANGE;
+			goto out;
+		}
 	}
 	for (size_t j = 0; j < nf; j++)
 		if (!isfinite(gsl_vector_get(c, j))) {
@@ -347,7 +400,7 @@ static double search(const struct objective *o, struct pars *p)
 		if (gsl_multimin_fminimizer_iterate(s) != 0)
 			break;
 		double size = gsl_multimin_fminimizer_size(s);
-		if (gsl_multimin_test_size(size, 1e-3) == GSL_SUCCESS)
+		if (gsl_multimin_test_size(size, 3e-3) == GSL_SUCCESS)
 			break;
 	}
 	best = s->fval;
