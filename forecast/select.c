@@ -166,6 +166,22 @@ static int predict(const struct engine *e, const struct fc_model_entry *me, cons
 	return 0;
 }
 
+/* The fitted model's description, marked when it runs on log values. */
+static void describe(const struct fc_model_entry *me, const void *model, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (me->transform == FC_TF_LOG && len > 4) {
+		memcpy(buf, "log ", 4);
+		off = 4;
+	}
+	buf[off] = '\0';
+	if (me->ops->describe)
+		me->ops->describe(model, buf + off, len - off);
+	else
+		snprintf(buf + off, len - off, "%s", me->ops->name);
+}
+
 int eng_cross_validate(struct engine *e, struct eng_cand *c)
 {
 	const struct fc_model_entry *me = c->e;
@@ -199,8 +215,7 @@ int eng_cross_validate(struct engine *e, struct eng_cand *c)
 	if (rc < 0)
 		goto out;
 	c->complexity = me->ops->complexity ? me->ops->complexity(model) : 0;
-	if (me->ops->describe)
-		me->ops->describe(model, c->name, sizeof(c->name));
+	describe(me, model, c->name, sizeof(c->name));
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		void *m = NULL;
 		rc = fit_on(e, me, e->origin[i], model, &m, tmp);
@@ -285,8 +300,7 @@ int eng_fit_final(struct engine *e, struct eng_cand *c)
 		rc = predict(e, c->e, m, e->n, c->mean, c->q);
 	if (rc == 0) {
 		c->complexity = c->e->ops->complexity ? c->e->ops->complexity(m) : 0;
-		if (c->e->ops->describe)
-			c->e->ops->describe(m, c->name, sizeof(c->name));
+		describe(c->e, m, c->name, sizeof(c->name));
 	}
 	if (m)
 		c->e->ops->free(m);
