@@ -24,7 +24,8 @@ struct lagwalk {
 
 static int lagwalk_fit(const struct fc_fit_in *in, unsigned lag, void **model)
 {
-	if (lag == 0 || in->n <= lag)
+	/* one value is enough for the random walk (with no spread to go by) */
+	if (lag == 0 || in->n < lag || (in->n == lag && lag > 1))
 		return -EDOM;
 	struct lagwalk *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -41,7 +42,7 @@ static int lagwalk_fit(const struct fc_fit_in *in, unsigned lag, void **model)
 		double r = in->y[t] - in->y[t - lag];
 		ss += r * r;
 	}
-	m->sigma = sqrt(ss / (double)(in->n - lag));
+	m->sigma = in->n > lag ? sqrt(ss / (double)(in->n - lag)) : 0;
 	*model = m;
 	return 0;
 }

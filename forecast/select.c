@@ -533,6 +533,20 @@ int eng_choose(struct engine *e)
 			}
 		}
 	}
+	/* The default set never leaves a series without a forecast: the last value. */
+	int ni = fc_model_find("naive");
+	if (auto_list(e->p->models) && ni >= 0 && e->n_cand < ENG_MAX_CANDS) {
+		struct eng_cand *c = &e->cand[e->n_cand];
+		memset(c, 0, sizeof(*c));
+		c->e = &fc_models[ni];
+		snprintf(c->name, sizeof(c->name), "%s", c->e->name);
+		e->n_cand++;
+		if (eng_cross_validate(e, c) == 0 && eng_fit_final(e, c) == 0) {
+			c->score = INFINITY;
+			e->chosen = (int)(e->n_cand - 1);
+			return 0;
+		}
+	}
 	log_err("%s: no candidate model could be fitted to %zu values", e->sname, e->n);
 	return -EDOM;
 }

@@ -185,12 +185,20 @@ static void short_series(void **state)
 		assert_true(isfinite(r->point[st]));
 	fc_result_free(r);
 	fc_series_free(s);
-	/* a single value */
+	/* a single value: the default set still forecasts it (the last value); a list
+	 * without a model that can is refused */
 	assert_int_equal(fc_series_new(v, 1, &o, &s), 0);
-	p.models = "snaive";
+	p.models = NULL;
+	assert_int_equal(fc_forecast(s, &p, &r), 0);
+	assert_string_equal(r->model, "naive");
+	for (size_t st = 0; st < 3; st++) {
+		assert_near(r->point[st], 5, 1e-12);
+		assert_near(r->q[st * r->n_quantiles], 5, 1e-12);
+	}
+	fc_result_free(r);
+	p.models = "snaive,ets";
 	assert_int_equal(fc_forecast(s, &p, &r), -EDOM);
-	p.models = "naive,snaive";
-	assert_int_equal(fc_forecast(s, &p, &r), -EDOM);
+	assert_null(r);
 	fc_series_free(s);
 }
 
