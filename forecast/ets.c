@@ -26,13 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_vector.h>
 
-#define ETS_MAX_M 24       /* longer seasons (168 h, 288 x 5 min) belong to mstl/snaive */
-#define ETS_MAX_ROUNDS 3   /* parameter search / initial-state refits */
-#define ETS_MAX_ITER 250   /* simplex iterations per search */
+#define ETS_MAX_M      24  /* longer seasons (168 h, 288 x 5 min) belong to mstl/snaive */
+#define ETS_MAX_ROUNDS 2   /* parameter search / initial-state refits */
+#define ETS_MAX_ITER   250 /* simplex iterations per search */
 
 enum trend { T_N = 0, T_A, T_AD };
 enum season { S_N = 0, S_A, S_M };
@@ -44,15 +46,16 @@ struct form {
 
 struct ets {
 	struct form f;
-	unsigned m;               /* season length (0 when none) */
+	unsigned m; /* season length (0 when none) */
 	double alpha, beta, gamma, phi;
-	double *x0;               /* initial states: l, b, seas[0..m) (phase t % m) */
-	double l, b;              /* states after the data */
-	double *seas;             /* seasonal states after the data, by phase */
-	size_t n;                 /* observations filtered (phase of the next step = n % m) */
+	double *x0;   /* initial states: l, b, seas[0..m) (phase t % m) */
+	double l, b;  /* states after the data */
+	double *seas; /* seasonal states after the data, by phase */
+	size_t n;     /* observations filtered (phase of the next step = n % m) */
 	double sigma2;
+	double sse;
 	double aicc;
-	size_t k;                 /* estimated parameters, for AICc and complexity */
+	size_t k; /* estimated parameters, for AICc and complexity */
 };
 
 static const char tchar[] = {'N', 'A', 'D'};
@@ -73,7 +76,7 @@ struct pars {
  * errors (INFINITY when a multiplicative model leaves its domain). When e is not NULL, the
  * errors are written there. The final states go to m_out when not NULL. */
 static double filter(const struct form *f, unsigned m, const struct pars *p, const double *x0,
-		     const double *y, size_t n, double *e, struct ets *m_out, double *seas)
+                     const double *y, size_t n, double *e, struct ets *m_out, double *seas)
 {
 	double l = x0[0];
 	double b = f->trend != T_N ? x0[1] : 0;
@@ -175,11 +178,58 @@ static int heuristic_x0(const struct form *f, unsigned m, const double *y, size_
 	return 0;
 }
 
+/* Least squares X c = r through the normal equations of the column-scaled X; returns 0,
+ * or nonzero when they are not safely positive definite. */
+static int normal_solve(const gsl_matrix *X, const gsl_vector *r, gsl_vector *c)
+{
+	size_t n = X->size1, p = X->size2;
+	gsl_matrix *A = gsl_matrix_alloc(p, p);
+	gsl_vector *b = gsl_vector_alloc(p), *sc = gsl_vector_alloc(p);
+	int rc = -1;
+
+	if (!A || !b || !sc)
+		goto out;
+	for (size_t j = 0; j < p; j++) {
+		double ss = 0;
+		for (size_t t = 0; t < n; t++)
+			ss += gsl_matrix_get(X, t, j) * gsl_matrix_get(X, t, j);
+		if (!(ss > 0))
+			goto out;
+		gsl_vector_set(sc, j, 1.0 / sqrt(ss));
+	}
+	/* A = S X'X S, b = S X'r */
+	gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0, X, 0.0, A);
+	gsl_blas_dgemv(CblasTrans, 1.0, X, r, 0.0, b);
+	for (size_t i = 0; i < p; i++) {
+		gsl_vector_set(b, i, gsl_vector_get(b, i) * gsl_vector_get(sc, i));
+		for (size_t j = 0; j <= i; j++)
+			gsl_matrix_set(A, i, j,
+			               gsl_matrix_get(A, i, j) * gsl_vector_get(sc, i) *
+			                       gsl_vector_get(sc, j));
+	}
+	/* with unit diagonal, a pivot below 1e-8 means a condition number past ~1e8 */
+	if (gsl_linalg_cholesky_decomp1(A) != 0)
+		goto out;
+	for (size_t i = 0; i < p; i++)
+		if (!(gsl_matrix_get(A, i, i) > 1e-4))
+			goto out;
+	if (gsl_linalg_cholesky_solve(A, b, c) != 0)
+		goto out;
+	for (size_t j = 0; j < p; j++)
+		gsl_vector_set(c, j, gsl_vector_get(c, j) * gsl_vector_get(sc, j));
+	rc = 0;
+out:
+	gsl_matrix_free(A);
+	gsl_vector_free(b);
+	gsl_vector_free(sc);
+	return rc;
+}
+
 /* Best initial states for additive models given the smoothing parameters: the errors are
  * e = e(y, 0) + E x0, so x0 solves a linear least-squares problem (seasonal states
  * constrained to sum to zero). Returns 0 or a negative errno (x0 unchanged). */
-static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const double *y,
-		 size_t n, double *x0, double *work, double *seas)
+static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const double *y, size_t n,
+                 double *x0, double *work, double *seas)
 {
 	size_t ns = n_states(f, m);
 	size_t so = 1 + (f->trend != T_N);
@@ -224,10 +274,14 @@ static int ls_x0(const struct form *f, unsigned m, const struct pars *p, const d
 	free(last);
 	for (size_t t = 0; t < n; t++)
 		gsl_vector_set(r, t, e0[t]);
-	double chisq;
-	if (gsl_multifit_linear(X, r, c, cov, &chisq, ws) != 0) {
-		rc = -ERANGE;
-		goto out;
+	/* Normal equations on unit-norm columns, solved by Cholesky (a few times cheaper than
+	 * the SVD); the SVD only when they are too ill-conditioned for that. */
+	if (normal_solve(X, r, c) != 0) {
+		double chisq;
+		if (gsl_multifit_linear(X, r, c, cov, &chisq, ws) != 0) {
+			rc = -ERANGE;
+			goto out;
+		}
 	}
 	for (size_t j = 0; j < nf; j++)
 		if (!isfinite(gsl_vector_get(c, j))) {
@@ -255,8 +309,8 @@ out:
 
 /* ---- parameter search ---------------------------------------------------------------- */
 
-#define A_LO 1e-4
-#define A_HI 0.9999
+#define A_LO   1e-4
+#define A_HI   0.9999
 #define PHI_LO 0.8
 #define PHI_HI 0.98
 
@@ -267,6 +321,10 @@ static double logistic(double u)
 
 static double logit(double p)
 {
+	if (!(p > 1e-9))
+		p = 1e-9;
+	if (!(p < 1 - 1e-9))
+		p = 1 - 1e-9;
 	return log(p / (1.0 - p));
 }
 
@@ -342,7 +400,7 @@ static double search(const struct objective *o, struct pars *p)
 		if (gsl_multimin_fminimizer_iterate(s) != 0)
 			break;
 		double size = gsl_multimin_fminimizer_size(s);
-		if (gsl_multimin_test_size(size, 1e-3) == GSL_SUCCESS)
+		if (gsl_multimin_test_size(size, 3e-3) == GSL_SUCCESS)
 			break;
 	}
 	best = s->fval;
@@ -355,8 +413,7 @@ out:
 }
 
 /* Fit one form. Returns 0 and *out, or a negative errno. */
-static int fit_form(const struct form *f, unsigned m, const double *y, size_t n,
-		    struct ets **out)
+static int fit_form(const struct form *f, unsigned m, const double *y, size_t n, struct ets **out)
 {
 	size_t ns = n_states(f, m);
 	size_t np = n_pars(f);
@@ -425,7 +482,9 @@ static int fit_form(const struct form *f, unsigned m, const double *y, size_t n,
 	e->beta = p.beta;
 	e->gamma = p.gamma;
 	e->phi = p.phi;
-	e->sigma2 = sse / (double)(n - (np < n ? np : 0));
+	e->sse = sse;
+	/* as R: the variance over n minus the estimated parameters and initial states */
+	e->sigma2 = sse / (double)(n - (e->k - 1));
 	double k = (double)e->k, dn = (double)n;
 	double ll = dn * log(sse / dn + 1e-300);
 	e->aicc = ll + 2 * k + 2 * k * (k + 1) / (dn - k - 1);
@@ -516,6 +575,92 @@ static int ets_fit(const struct fc_fit_in *in, void **model)
 	return 0;
 }
 
+static int parse_form(const char *form, struct form *f)
+{
+	if (!form || strlen(form) != 3 || form[0] != 'A')
+		return -EINVAL;
+	switch (form[1]) {
+	case 'N':
+		f->trend = T_N;
+		break;
+	case 'A':
+		f->trend = T_A;
+		break;
+	case 'D':
+		f->trend = T_AD;
+		break;
+	default:
+		return -EINVAL;
+	}
+	switch (form[2]) {
+	case 'N':
+		f->season = S_N;
+		break;
+	case 'A':
+		f->season = S_A;
+		break;
+	case 'M':
+		f->season = S_M;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int fc_ets_fit_form(const struct fc_fit_in *in, const char *form, void **model)
+{
+	struct form f;
+	unsigned m = in->n_periods ? in->periods[0] : 0;
+
+	if (parse_form(form, &f) < 0)
+		return -EINVAL;
+	if (f.season != S_N && (m < 2 || in->n < 2 * (size_t)m + 2))
+		return -EDOM;
+	struct ets *e = NULL;
+	int rc = fit_form(&f, m, in->y, in->n, &e);
+	if (rc == 0)
+		*model = e;
+	return rc;
+}
+
+int fc_ets_from(const char *form, unsigned m, const double par[4], const double *x0,
+                const double *y, size_t n, void **model)
+{
+	struct form f;
+
+	if (parse_form(form, &f) < 0 || (f.season != S_N && m < 2) || n == 0)
+		return -EINVAL;
+	size_t ns = n_states(&f, m);
+	struct ets *e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->f = f;
+	e->m = f.season != S_N ? m : 0;
+	e->x0 = malloc(ns * sizeof(double));
+	e->seas = calloc(m ? m : 1, sizeof(double));
+	if (!e->x0 || !e->seas) {
+		ets_free(e);
+		return -ENOMEM;
+	}
+	memcpy(e->x0, x0, ns * sizeof(double));
+	struct pars p = {par[0], par[1], par[2], par[3]};
+	e->alpha = p.alpha;
+	e->beta = p.beta;
+	e->gamma = p.gamma;
+	e->phi = f.trend == T_AD ? p.phi : 1;
+	e->k = n_pars(&f) + ns - (f.season != S_N) + 1;
+	e->sse = filter(&f, m, &p, e->x0, y, n, NULL, e, e->seas);
+	e->sigma2 = n > e->k - 1 ? e->sse / (double)(n - (e->k - 1)) : e->sse;
+	*model = e;
+	return isfinite(e->sse) ? 0 : (ets_free(e), -ERANGE);
+}
+
+double fc_ets_sse(const void *model)
+{
+	return ((const struct ets *)model)->sse;
+}
+
 static double phi_sum(const struct ets *e, size_t h)
 {
 	if (e->f.trend == T_N)
@@ -549,8 +694,7 @@ static int ets_mean(const void *model, size_t h, double *out)
 	return 0;
 }
 
-static int ets_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			 double *out)
+static int ets_quantiles(const void *model, size_t h, const double *levels, size_t nl, double *out)
 {
 	const struct ets *e = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -595,14 +739,14 @@ static double ets_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_ets_ops = {
-	.name = "ets",
-	.summary = "exponential smoothing (additive errors; trend N/A/Ad; season N/A/M), AICc",
-	.cost = 30,
-	.flags = 0,
-	.fit = ets_fit,
-	.mean = ets_mean,
-	.quantiles = ets_quantiles,
-	.describe = ets_describe,
-	.complexity = ets_complexity,
-	.free = ets_free,
+        .name = "ets",
+        .summary = "exponential smoothing (additive errors; trend N/A/Ad; season N/A/M), AICc",
+        .cost = 30,
+        .flags = 0,
+        .fit = ets_fit,
+        .mean = ets_mean,
+        .quantiles = ets_quantiles,
+        .describe = ets_describe,
+        .complexity = ets_complexity,
+        .free = ets_free,
 };

@@ -56,14 +56,16 @@ int eng_events(struct engine *e)
 		const struct fc_event *ev = &p->events[i];
 		if (!ev->name || !*ev->name || ev->end <= ev->start || !(ev->multiplier >= 0) ||
 		    !isfinite(ev->multiplier)) {
-			log_err("%s: event %zu (%s) needs a name, start < end and a multiplier >= 0",
-				e->sname, i + 1, ev->name ? ev->name : "unnamed");
+			log_err("%s: event %zu (%s) needs a name, start < end and a multiplier >= "
+			        "0",
+			        e->sname, i + 1, ev->name ? ev->name : "unnamed");
 			return -EINVAL;
 		}
 	}
 	if (e->start == 0) {
 		log_warn("%s: the series has no start time, so its %zu calendar events cannot "
-			 "be placed; they are ignored", e->sname, p->n_events);
+		         "be placed; they are ignored",
+		         e->sname, p->n_events);
 		return 0;
 	}
 	e->win = calloc(p->n_events, sizeof(*e->win));
@@ -133,7 +135,7 @@ int eng_events(struct engine *e)
 		const struct fc_window *w = &e->win[i];
 		bool given = w->multiplier > 0;
 		double mult = given ? w->multiplier
-				    : (occ[w->id] ? exp(learned[w->id] / occ[w->id]) : 1.0);
+		                    : (occ[w->id] ? exp(learned[w->id] / occ[w->id]) : 1.0);
 		/* the data the models see: this occurrence's own effect removed */
 		double remove = occ_ratio[i] > 0 ? occ_ratio[i] : (given ? mult : 1.0);
 		for (size_t t = w->start; t < w->end && t < e->n; t++)
@@ -163,7 +165,7 @@ out:
 }
 
 void eng_event_apply(const struct engine *e, size_t from, size_t h, double *mean, double *q,
-		     size_t nl)
+                     size_t nl)
 {
 	if (!e->ev_factor)
 		return;

@@ -22,9 +22,9 @@
 
 #include "log.h"
 
-#define DEFAULT_ORIGINS 16
+#define DEFAULT_ORIGINS 32
 #define DEFAULT_COMBINE 3
-#define MAX_HORIZON 1000000u
+#define MAX_HORIZON     1000000u
 
 static const double default_levels[] = {0.5, 0.8, 0.95, 0.99};
 
@@ -70,10 +70,10 @@ static int check_models(const char *sname, const char *models)
 				size_t off = 0;
 				for (size_t i = 0; i < fc_n_models && off < sizeof(known); i++)
 					off += (size_t)snprintf(known + off, sizeof(known) - off,
-								"%s%s", i ? ", " : "",
-								fc_models[i].name);
+					                        "%s%s", i ? ", " : "",
+					                        fc_models[i].name);
 				log_err("%s: unknown model \"%s\" (known: auto, %s)", sname, name,
-					known);
+				        known);
 				return -EINVAL;
 			}
 		}
@@ -87,13 +87,13 @@ static int setup_levels(struct engine *e)
 {
 	const double *lv = e->p->quantiles ? e->p->quantiles : default_levels;
 	size_t n = e->p->quantiles ? e->p->n_quantiles
-				   : sizeof(default_levels) / sizeof(default_levels[0]);
+	                           : sizeof(default_levels) / sizeof(default_levels[0]);
 	double req[FC_MAX_QUANTILES];
 	size_t nr = 0;
 
 	if (n == 0 || n > FC_MAX_QUANTILES) {
 		log_err("%s: %zu quantile levels asked for (give 1 to %d)", e->sname, n,
-			FC_MAX_QUANTILES);
+		        FC_MAX_QUANTILES);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -151,8 +151,8 @@ static int setup_levels(struct engine *e)
 
 static size_t fit_origins(const struct engine *e, size_t k, size_t stride, size_t min_train)
 {
-	while (k > 0 && (e->n < e->h + (k - 1) * stride ||
-			 e->n - e->h - (k - 1) * stride < min_train))
+	while (k > 0 &&
+	       (e->n < e->h + (k - 1) * stride || e->n - e->h - (k - 1) * stride < min_train))
 		k--;
 	return k;
 }
@@ -176,8 +176,8 @@ static void setup_origins(struct engine *e)
 	if (e->n_periods) {
 		lo = 2 * (size_t)e->periods[0] > lo ? 2 * (size_t)e->periods[0] : lo;
 		hi = 2 * (size_t)e->periods[e->n_periods - 1] > lo
-			     ? 2 * (size_t)e->periods[e->n_periods - 1]
-			     : lo;
+		             ? 2 * (size_t)e->periods[e->n_periods - 1]
+		             : lo;
 	}
 	size_t kk = fit_origins(e, k, stride, hi);
 	if (kk < MIN_ORIGINS && kk < k)
@@ -191,6 +191,7 @@ void eng_free(struct engine *e)
 {
 	for (size_t i = 0; i < e->n_cand; i++) {
 		struct eng_cand *c = &e->cand[i];
+		eng_calib_cache_free(c->calib);
 		free(c->cv_mean);
 		free(c->cv_q);
 		free(c->mean);
@@ -229,8 +230,7 @@ int fc_result_level(const struct fc_result *r, double level)
 
 /* Requested-level quantiles of candidate c: calibrated from its cross-validation errors
  * when there are enough origins, else the model's own. */
-static int final_quantiles(struct engine *e, const struct eng_cand *c, double *out,
-			   bool *calibrated)
+static int final_quantiles(struct engine *e, struct eng_cand *c, double *out, bool *calibrated)
 {
 	double lv[FC_MAX_QUANTILES];
 
@@ -255,7 +255,7 @@ static int final_quantiles(struct engine *e, const struct eng_cand *c, double *o
 
 static int build_result(struct engine *e, struct fc_result **out)
 {
-	const struct eng_cand *ch = &e->cand[e->chosen];
+	struct eng_cand *ch = &e->cand[e->chosen];
 	size_t h = e->h, nq = e->n_req;
 	struct fc_result *r = calloc(1, sizeof(*r));
 
@@ -284,7 +284,7 @@ static int build_result(struct engine *e, struct fc_result **out)
 	snprintf(r->model, sizeof(r->model), "%s", ch->name);
 	r->combined = ch->e == NULL;
 	for (size_t i = 0; i < e->n_cand; i++) {
-		const struct eng_cand *c = &e->cand[i];
+		struct eng_cand *c = &e->cand[i];
 		if (c->status == -ENOSYS)
 			continue; /* registered but not implemented */
 		struct fc_candidate *rc_ = &r->cand[r->n_candidates++];
@@ -344,14 +344,15 @@ int fc_forecast(const struct fc_series *s, const struct fc_params *p, struct fc_
 	e->step = fc_series_step(s);
 	if (e->h == 0 || e->h > MAX_HORIZON) {
 		log_err("%s: horizon %zu steps is out of range (1 .. %u)", e->sname, e->h,
-			MAX_HORIZON);
+		        MAX_HORIZON);
 		rc = -EINVAL;
 		goto out;
 	}
 	if (!p->allow_long_horizon && (double)e->h * (double)e->step > FC_MAX_HORIZON_S) {
 		log_err("%s: horizon %zu steps of %lld s reaches %.1f h ahead, beyond the 72 h "
-			"limit (shorten it or allow long horizons explicitly)", e->sname, e->h,
-			(long long)e->step, (double)e->h * (double)e->step / 3600.0);
+		        "limit (shorten it or allow long horizons explicitly)",
+		        e->sname, e->h, (long long)e->step,
+		        (double)e->h * (double)e->step / 3600.0);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -399,9 +400,8 @@ int fc_forecast(const struct fc_series *s, const struct fc_params *p, struct fc_
 			goto out;
 		if (eng_fit_final(e, &e->cand[e->chosen]) == 0)
 			break;
-		e->cand[e->chosen].status = e->cand[e->chosen].status < 0
-						    ? e->cand[e->chosen].status
-						    : -ERANGE;
+		e->cand[e->chosen].status =
+		        e->cand[e->chosen].status < 0 ? e->cand[e->chosen].status : -ERANGE;
 		e->cand[e->chosen].score = INFINITY;
 	}
 	struct eng_cand *ch = &e->cand[e->chosen];

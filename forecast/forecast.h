@@ -25,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FC_NAME_MAX 64           /* model and event names, incl. NUL */
-#define FC_MAX_PERIODS 4         /* seasonal periods per series */
-#define FC_MAX_QUANTILES 64      /* quantile levels per request */
+#define FC_NAME_MAX      64          /* model and event names, incl. NUL */
+#define FC_MAX_PERIODS   4           /* seasonal periods per series */
+#define FC_MAX_QUANTILES 64          /* quantile levels per request */
 #define FC_MAX_HORIZON_S (72 * 3600) /* default limit of a forecast's reach in wall time */
 
 /* ---- series ------------------------------------------------------------------------- */
@@ -35,12 +35,12 @@
 struct fc_series;
 
 struct fc_series_opts {
-	const char *name;        /* for messages (e.g. the CSV id or class); NULL = "series" */
-	int64_t start;           /* UTC seconds of the first value; 0 = unknown */
-	int64_t step;            /* seconds between values; 0 = 3600 */
-	unsigned periods[FC_MAX_PERIODS]; /* seasonal periods in steps, unused entries 0; all 0
-					   = detect them (fc_detect_periods) */
-	bool nan_is_gap;         /* NaN values are missing samples to fill (else -EINVAL) */
+	const char *name; /* for messages (e.g. the CSV id or class); NULL = "series" */
+	int64_t start;    /* UTC seconds of the first value; 0 = unknown */
+	int64_t step;     /* seconds between values; 0 = 3600 */
+	/* seasonal periods in steps, unused entries 0; all 0 = detect (fc_detect_periods) */
+	unsigned periods[FC_MAX_PERIODS];
+	bool nan_is_gap; /* NaN values are missing samples to fill (else -EINVAL) */
 };
 
 /* Zero-initialise opts: name NULL, unknown start, hourly step, detected periods. */
@@ -52,7 +52,7 @@ void fc_series_opts_init(struct fc_series_opts *o);
  * counted. Returns 0 and *out, or -EINVAL (bad value or option, logged with its index),
  * -ENOMEM. */
 int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o,
-		  struct fc_series **out);
+                  struct fc_series **out);
 
 /* A series from timestamped samples (a rate history), t[] non-decreasing UTC seconds.
  * Samples are averaged into buckets of o->step seconds aligned to multiples of the step;
@@ -60,16 +60,16 @@ int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o,
  * Returns 0, -EINVAL (non-finite value, time going backwards, more than 10^7 buckets),
  * -ENOMEM. */
 int fc_series_from_points(const int64_t *t, const double *v, size_t n,
-			  const struct fc_series_opts *o, struct fc_series **out);
+                          const struct fc_series_opts *o, struct fc_series **out);
 
 void fc_series_free(struct fc_series *s);
 
 size_t fc_series_len(const struct fc_series *s);
 const double *fc_series_values(const struct fc_series *s); /* gap-filled, finite */
-int64_t fc_series_start(const struct fc_series *s);         /* 0 when unknown */
+int64_t fc_series_start(const struct fc_series *s);        /* 0 when unknown */
 int64_t fc_series_step(const struct fc_series *s);
 const char *fc_series_name(const struct fc_series *s);
-size_t fc_series_gaps(const struct fc_series *s);            /* values filled in */
+size_t fc_series_gaps(const struct fc_series *s); /* values filled in */
 /* Seasonal periods (given or detected), ascending; returns how many (<= FC_MAX_PERIODS). */
 size_t fc_series_periods(const struct fc_series *s, unsigned out[FC_MAX_PERIODS]);
 
@@ -78,8 +78,7 @@ size_t fc_series_periods(const struct fc_series *s, unsigned out[FC_MAX_PERIODS]
  * data) and from autocorrelation peaks; a period is kept when the series holds at least two
  * full cycles and the autocorrelation at that lag is significant. Returns the number
  * written to out[] (ascending). */
-size_t fc_detect_periods(const double *v, size_t n, int64_t step,
-			 unsigned out[FC_MAX_PERIODS]);
+size_t fc_detect_periods(const double *v, size_t n, int64_t step, unsigned out[FC_MAX_PERIODS]);
 
 /* ---- calendar events ---------------------------------------------------------------- */
 
@@ -97,25 +96,25 @@ struct fc_event {
 /* ---- forecasting -------------------------------------------------------------------- */
 
 struct fc_params {
-	size_t horizon;               /* steps ahead, >= 1 */
-	const double *quantiles;      /* levels in (0, 1), any order; NULL = 0.5, 0.8, 0.95,
-					 0.99 */
+	size_t horizon;          /* steps ahead, >= 1 */
+	const double *quantiles; /* levels in (0, 1), any order; NULL = 0.5, 0.8, 0.95,
+	                            0.99 */
 	size_t n_quantiles;
-	const char *models;           /* "auto" or NULL (the default set), or a comma list of
-					 names from fc_model_name() */
-	unsigned cv_origins;          /* rolling forecast origins scored (default 16, at
-					 most 64; fewer when the series is short) */
-	unsigned cv_stride;           /* steps between origins (default: about a quarter of
-					 the horizon, rounded to whole shortest seasons) */
-	size_t cv_window;             /* fit on at most this many recent values (0 = all) */
-	unsigned combine;             /* combine up to this many best candidates when that
-					 scores better (default 3; 1 = never combine) */
-	bool model_intervals;         /* use the models' own intervals, skip calibration */
-	bool allow_long_horizon;      /* permit horizon * step beyond FC_MAX_HORIZON_S */
-	bool keep_candidates;         /* fill fc_candidate.point/q for every candidate */
+	const char *models;      /* "auto" or NULL (the default set), or a comma list of
+	                            names from fc_model_name() */
+	unsigned cv_origins;     /* rolling forecast origins scored (default 32, at
+	                            most 64; fewer when the series is short) */
+	unsigned cv_stride;      /* steps between origins (default: about a quarter of
+	                            the horizon, rounded to whole shortest seasons) */
+	size_t cv_window;        /* fit on at most this many recent values (0 = all) */
+	unsigned combine;        /* combine up to this many best candidates when that
+	                            scores better (default 3; 1 = never combine) */
+	bool model_intervals;    /* use the models' own intervals, skip calibration */
+	bool allow_long_horizon; /* permit horizon * step beyond FC_MAX_HORIZON_S */
+	bool keep_candidates;    /* fill fc_candidate.point/q for every candidate */
 	const struct fc_event *events;
 	size_t n_events;
-	uint64_t seed;                /* for models with random initialisation */
+	uint64_t seed; /* for models with random initialisation */
 };
 
 /* Defaults for everything; horizon 24. */
@@ -125,49 +124,49 @@ void fc_params_init(struct fc_params *p);
  * MSIS are scaled by the in-sample seasonal naive error of each origin's training data,
  * MSIS and coverage use the candidate's own (uncalibrated) 95 % interval. */
 struct fc_candidate {
-	char family[FC_NAME_MAX];     /* registry name, e.g. "ets"; "combination" for a combo */
-	char name[FC_NAME_MAX];       /* the fitted model, e.g. "ets(A,Ad,A)" */
-	int status;                   /* 0, or negative errno: not fitted / not usable */
+	char family[FC_NAME_MAX]; /* registry name, e.g. "ets"; "combination" for a combo */
+	char name[FC_NAME_MAX];   /* the fitted model, e.g. "ets(A,Ad,A)" */
+	int status;               /* 0, or negative errno: not fitted / not usable */
 	double cv_mase;
 	double cv_smape;
 	double cv_msis;
-	double cv_coverage;           /* share of CV values inside the 95 % interval */
-	double score;                 /* selection score, lower is better */
-	double complexity;            /* effective number of parameters */
-	double seconds;               /* CPU seconds to fit and cross-validate */
-	bool selected;                /* the forecast uses this candidate */
-	double *point;                /* keep_candidates only: [horizon] */
-	double *q;                    /* keep_candidates only: [horizon * n_quantiles] */
+	double cv_coverage; /* share of CV values inside the 95 % interval */
+	double score;       /* selection score, lower is better */
+	double complexity;  /* effective number of parameters */
+	double seconds;     /* CPU seconds to fit and cross-validate */
+	bool selected;      /* the forecast uses this candidate */
+	double *point;      /* keep_candidates only: [horizon] */
+	double *q;          /* keep_candidates only: [horizon * n_quantiles] */
 };
 
 /* An event adjustment applied to the forecast. */
 struct fc_adjustment {
 	char event[FC_NAME_MAX];
-	size_t first_step;            /* 0-based step of the forecast */
+	size_t first_step; /* 0-based step of the forecast */
 	size_t n_steps;
 	double multiplier;
-	bool learned;                 /* from past occurrences (else given) */
-	unsigned occurrences;         /* past occurrences it was learned from */
+	bool learned;         /* from past occurrences (else given) */
+	unsigned occurrences; /* past occurrences it was learned from */
 };
 
 struct fc_result {
 	size_t horizon;
 	size_t n_quantiles;
-	double *levels;               /* ascending quantile levels */
-	int64_t *time;                /* UTC seconds of each step (0s when start unknown) */
-	double *point;                /* point forecast per step */
-	double *q;                    /* q[step * n_quantiles + j], non-decreasing in j */
-	char model[2 * FC_NAME_MAX];  /* what was chosen, e.g. "ets(A,Ad,A)" or
-					 "median(ets,theta,snaive)" */
+	double *levels;              /* ascending quantile levels */
+	int64_t *time;               /* UTC seconds of each step (0s when start unknown) */
+	double *point;               /* point forecast per step */
+	double *q;                   /* q[step * n_quantiles + j], non-decreasing in j */
+	char model[2 * FC_NAME_MAX]; /* what was chosen, e.g. "ets(A,Ad,A)" or
+	                                "median(ets,theta,snaive)" */
 	bool combined;
-	bool calibrated;              /* intervals from cross-validation errors */
+	bool calibrated; /* intervals from cross-validation errors */
 	size_t n_candidates;
-	struct fc_candidate *cand;    /* every candidate tried, in registry order, then any
-					 combination */
+	struct fc_candidate *cand; /* every candidate tried, in registry order, then any
+	                              combination */
 	size_t n_adjustments;
 	struct fc_adjustment *adj;
-	size_t gaps_filled;           /* copied from the series */
-	double seconds;               /* CPU seconds of the whole call */
+	size_t gaps_filled; /* copied from the series */
+	double seconds;     /* CPU seconds of the whole call */
 };
 
 /* Forecast s over p->horizon steps. Returns 0 and *out (free with fc_result_free), or
@@ -200,7 +199,7 @@ double fc_mase_scale(const double *x, size_t n, unsigned m);
 double fc_mase(const double *y, const double *f, size_t h, double scale);
 /* Mean interval score of [lo, hi] at level 1 - alpha, divided by scale. */
 double fc_msis(const double *y, const double *lo, const double *hi, size_t h, double alpha,
-	       double scale);
+               double scale);
 /* Share of y inside [lo, hi]. */
 double fc_coverage(const double *y, const double *lo, const double *hi, size_t h);
 

@@ -48,7 +48,7 @@ double fc_mase(const double *y, const double *f, size_t h, double scale)
 }
 
 double fc_msis(const double *y, const double *lo, const double *hi, size_t h, double alpha,
-	       double scale)
+               double scale)
 {
 	double s = 0;
 

@@ -46,11 +46,11 @@ struct fc_window {
 };
 
 struct fc_fit_in {
-	const double *y;         /* training data, finite */
+	const double *y; /* training data, finite */
 	size_t n;
 	const unsigned *periods; /* usable seasonal periods, ascending (may be none) */
 	size_t n_periods;
-	size_t horizon;          /* the longest forecast that will be asked for */
+	size_t horizon; /* the longest forecast that will be asked for */
 	/* Calendar event windows, only for models with FC_MODEL_EVENTS (others see none: the
 	 * engine removes the effect of past occurrences from y[] and adjusts their forecast
 	 * afterwards). */
@@ -63,16 +63,16 @@ struct fc_fit_in {
 	 * origin, and the intervals are calibrated on the very model that forecasts. A model
 	 * that cannot do that may ignore it and fit afresh (costing a fit per origin). */
 	const void *like;
-	uint64_t seed;           /* for random initialisation (same seed, same result) */
-	int64_t step;            /* seconds per sample (3600 when unknown) */
+	uint64_t seed; /* for random initialisation (same seed, same result) */
+	int64_t step;  /* seconds per sample (3600 when unknown) */
 };
 
 enum fc_model_flags {
-	FC_MODEL_AUTO = 1u << 0,      /* in the default ("auto") candidate set */
-	FC_MODEL_SEASONAL = 1u << 1,  /* needs at least one seasonal period (skipped without) */
-	FC_MODEL_MULTI = 1u << 2,     /* uses several seasonal periods at once */
-	FC_MODEL_EVENTS = 1u << 3,    /* models calendar events itself (gets fc_fit_in.events) */
-	FC_MODEL_POSITIVE = 1u << 4,  /* needs y > 0 (skipped otherwise) */
+	FC_MODEL_AUTO = 1u << 0,     /* in the default ("auto") candidate set */
+	FC_MODEL_SEASONAL = 1u << 1, /* needs at least one seasonal period (skipped without) */
+	FC_MODEL_MULTI = 1u << 2,    /* uses several seasonal periods at once */
+	FC_MODEL_EVENTS = 1u << 3,   /* models calendar events itself (gets fc_fit_in.events) */
+	FC_MODEL_POSITIVE = 1u << 4, /* needs y > 0 (skipped otherwise) */
 };
 
 struct fc_model_ops {
@@ -81,14 +81,14 @@ struct fc_model_ops {
 	/* Rough relative CPU cost of one fit on 1000 values: 1 (a pass over the data) .. 1000
 	 * (an iterative search over many structures). The engine fits cheap models first. */
 	unsigned cost;
-	unsigned flags;      /* enum fc_model_flags */
+	unsigned flags; /* enum fc_model_flags */
 
 	int (*fit)(const struct fc_fit_in *in, void **model);
 	/* Point forecast (the mean of the predictive distribution) for steps 1..h. */
 	int (*mean)(const void *model, size_t h, double *out);
 	/* out[s * n_levels + j]: quantile levels[j] at step s + 1, s < h. */
 	int (*quantiles)(const void *model, size_t h, const double *levels, size_t n_levels,
-			 double *out);
+	                 double *out);
 	/* The fitted model, e.g. "ets(A,Ad,N)", "arima(2,0,1)(0,1,1)[24]". */
 	void (*describe)(const void *model, char *buf, size_t len);
 	/* Effective number of estimated parameters (ties in selection go to the simpler). */
@@ -104,10 +104,10 @@ enum fc_transform {
 };
 
 struct fc_model_entry {
-	const char *name;                 /* candidate name for --models, e.g. "ets", "ets_log" */
+	const char *name; /* candidate name for --models, e.g. "ets", "ets_log" */
 	const struct fc_model_ops *ops;
 	enum fc_transform transform;
-	bool in_auto;                     /* part of "auto" */
+	bool in_auto; /* part of "auto" */
 };
 
 extern const struct fc_model_entry fc_models[];
@@ -120,8 +120,8 @@ const struct fc_model_ops *fc_model_ops_find(const char *name);
 /* ---- helpers shared by models (modelutil.c) ----------------------------------------- */
 
 /* out[s * n_levels + j] = mean[s] + sd[s] * Phi^-1(levels[j]). */
-void fc_model_gauss_quantiles(const double *mean, const double *sd, size_t h,
-			      const double *levels, size_t n_levels, double *out);
+void fc_model_gauss_quantiles(const double *mean, const double *sd, size_t h, const double *levels,
+                              size_t n_levels, double *out);
 
 /* Standard deviation of the residuals r[0..n) around zero, with dof degrees of freedom
  * used by the fit (at least 1 remains). */
@@ -130,11 +130,25 @@ double fc_model_resid_sd(const double *r, size_t n, size_t dof);
 /* Classical multiplicative (mult = true) or additive decomposition with period m: writes
  * the m seasonal indices (normalised to mean 1, resp. 0) for phases 0..m-1 of y[0..n),
  * i.e. phase(t) = t % m. Returns 0, or -EDOM when n < 2 m. */
-int fc_model_seasonal_indices(const double *y, size_t n, unsigned m, bool mult,
-			      double *idx);
+int fc_model_seasonal_indices(const double *y, size_t n, unsigned m, bool mult, double *idx);
 
 /* True when the autocorrelation at lag m is significant at 90 % (the test the M4 benchmarks
  * use before seasonal adjustment). */
 bool fc_model_seasonality_test(const double *y, size_t n, unsigned m);
+
+/* ---- entry points of particular models (for models built on others, and tests) ---- */
+
+/* Fit one ETS form, e.g. "ANN", "AAN", "ADN" (damped), "ANA", "AAM" (error always A), on
+ * in (the season is in->periods[0]); the model works with the "ets" ops. Returns 0, or
+ * -EINVAL (unknown form), -EDOM (too little data for it), -ERANGE, -ENOMEM. */
+int fc_ets_fit_form(const struct fc_fit_in *in, const char *form, void **model);
+/* An ETS model of the given form with given smoothing parameters par = {alpha, beta,
+ * gamma, phi} and initial states x0 = level, [trend,] [seasonal states by phase: x0[k] is
+ * the one y[0] uses first, ...], run over y[0..n) (no estimation). For tests against other
+ * implementations' recursions. */
+int fc_ets_from(const char *form, unsigned m, const double par[4], const double *x0,
+                const double *y, size_t n, void **model);
+/* Sum of squared one-step errors of a fitted ETS model. */
+double fc_ets_sse(const void *model);
 
 #endif

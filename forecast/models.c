@@ -25,16 +25,17 @@ extern const struct fc_model_ops fc_mstl_ops;
 extern const struct fc_model_ops fc_prophet_ops;
 
 const struct fc_model_entry fc_models[] = {
-	{"naive", &fc_naive_ops, FC_TF_NONE, false},
-	{"naive2", &fc_naive2_ops, FC_TF_NONE, false},
-	{"snaive", &fc_snaive_ops, FC_TF_NONE, true},
-	{"snaive_long", &fc_snaive_long_ops, FC_TF_NONE, true},
-	{"ets", &fc_ets_ops, FC_TF_NONE, true},
-	{"theta", &fc_theta_ops, FC_TF_NONE, true},
-	{"arima", &fc_arima_ops, FC_TF_NONE, true},
-	{"mstl", &fc_mstl_ops, FC_TF_NONE, true},
-	{"prophet", &fc_prophet_ops, FC_TF_NONE, true},
-	/* Slot for the recurrent network model: {"rnn", &fc_rnn_ops, FC_TF_NONE, false}, */
+        {"naive", &fc_naive_ops, FC_TF_NONE, false},
+        {"naive2", &fc_naive2_ops, FC_TF_NONE, false},
+        {"snaive", &fc_snaive_ops, FC_TF_NONE, true},
+        {"snaive_long", &fc_snaive_long_ops, FC_TF_NONE, true},
+        {"ets", &fc_ets_ops, FC_TF_NONE, true},
+        {"ets_log", &fc_ets_ops, FC_TF_LOG, true},
+        {"theta", &fc_theta_ops, FC_TF_NONE, true},
+        {"arima", &fc_arima_ops, FC_TF_NONE, true},
+        {"mstl", &fc_mstl_ops, FC_TF_NONE, true},
+        {"prophet", &fc_prophet_ops, FC_TF_NONE, true},
+        /* Slot for the recurrent network model: {"rnn", &fc_rnn_ops, FC_TF_NONE, false}, */
 };
 
 const size_t fc_n_models = sizeof(fc_models) / sizeof(fc_models[0]);

@@ -14,8 +14,8 @@
 
 #include <gsl/gsl_cdf.h>
 
-void fc_model_gauss_quantiles(const double *mean, const double *sd, size_t h,
-			      const double *levels, size_t n_levels, double *out)
+void fc_model_gauss_quantiles(const double *mean, const double *sd, size_t h, const double *levels,
+                              size_t n_levels, double *out)
 {
 	double z[FC_MAX_QUANTILES];
 

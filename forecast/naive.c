@@ -18,13 +18,14 @@
 
 struct lagwalk {
 	unsigned lag;
-	double sigma;    /* sqrt(mean squared one-lag residual) */
-	double *future;  /* last lag values */
+	double sigma;   /* sqrt(mean squared one-lag residual) */
+	double *future; /* last lag values */
 };
 
 static int lagwalk_fit(const struct fc_fit_in *in, unsigned lag, void **model)
 {
-	if (lag == 0 || in->n <= lag)
+	/* one value is enough for the random walk (with no spread to go by) */
+	if (lag == 0 || in->n < lag || (in->n == lag && lag > 1))
 		return -EDOM;
 	struct lagwalk *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -41,7 +42,7 @@ static int lagwalk_fit(const struct fc_fit_in *in, unsigned lag, void **model)
 		double r = in->y[t] - in->y[t - lag];
 		ss += r * r;
 	}
-	m->sigma = sqrt(ss / (double)(in->n - lag));
+	m->sigma = in->n > lag ? sqrt(ss / (double)(in->n - lag)) : 0;
 	*model = m;
 	return 0;
 }
@@ -56,7 +57,7 @@ static int lagwalk_mean(const void *model, size_t h, double *out)
 }
 
 static int lagwalk_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			     double *out)
+                             double *out)
 {
 	const struct lagwalk *m = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -121,53 +122,53 @@ static void snaive_describe(const void *model, char *buf, size_t len)
 }
 
 const struct fc_model_ops fc_naive_ops = {
-	.name = "naive",
-	.summary = "random walk: every step repeats the last value",
-	.cost = 1,
-	.flags = 0,
-	.fit = naive_fit,
-	.mean = lagwalk_mean,
-	.quantiles = lagwalk_quantiles,
-	.describe = naive_describe,
-	.complexity = lagwalk_complexity,
-	.free = lagwalk_free,
+        .name = "naive",
+        .summary = "random walk: every step repeats the last value",
+        .cost = 1,
+        .flags = 0,
+        .fit = naive_fit,
+        .mean = lagwalk_mean,
+        .quantiles = lagwalk_quantiles,
+        .describe = naive_describe,
+        .complexity = lagwalk_complexity,
+        .free = lagwalk_free,
 };
 
 const struct fc_model_ops fc_snaive_ops = {
-	.name = "snaive",
-	.summary = "seasonal naive: the value one (shortest) season earlier",
-	.cost = 1,
-	.flags = FC_MODEL_SEASONAL,
-	.fit = snaive_fit,
-	.mean = lagwalk_mean,
-	.quantiles = lagwalk_quantiles,
-	.describe = snaive_describe,
-	.complexity = lagwalk_complexity,
-	.free = lagwalk_free,
+        .name = "snaive",
+        .summary = "seasonal naive: the value one (shortest) season earlier",
+        .cost = 1,
+        .flags = FC_MODEL_SEASONAL,
+        .fit = snaive_fit,
+        .mean = lagwalk_mean,
+        .quantiles = lagwalk_quantiles,
+        .describe = snaive_describe,
+        .complexity = lagwalk_complexity,
+        .free = lagwalk_free,
 };
 
 const struct fc_model_ops fc_snaive_long_ops = {
-	.name = "snaive_long",
-	.summary = "seasonal naive over the longest period (e.g. a week of hourly data)",
-	.cost = 1,
-	.flags = FC_MODEL_SEASONAL | FC_MODEL_MULTI,
-	.fit = snaive_long_fit,
-	.mean = lagwalk_mean,
-	.quantiles = lagwalk_quantiles,
-	.describe = snaive_describe,
-	.complexity = lagwalk_complexity,
-	.free = lagwalk_free,
+        .name = "snaive_long",
+        .summary = "seasonal naive over the longest period (e.g. a week of hourly data)",
+        .cost = 1,
+        .flags = FC_MODEL_SEASONAL | FC_MODEL_MULTI,
+        .fit = snaive_long_fit,
+        .mean = lagwalk_mean,
+        .quantiles = lagwalk_quantiles,
+        .describe = snaive_describe,
+        .complexity = lagwalk_complexity,
+        .free = lagwalk_free,
 };
 
 /* Naive2 (the M4 benchmark): the naive forecast of the seasonally adjusted series
  * (classical multiplicative decomposition, when the 90 % autocorrelation test finds the
  * shortest season), reseasonalised. */
 struct naive2 {
-	unsigned m;        /* 0: not seasonal */
-	double last;       /* last seasonally adjusted value */
-	double sigma;      /* sd of one-step changes of the adjusted series */
-	size_t phase;      /* phase of the first forecast step */
-	double *idx;       /* m seasonal indices */
+	unsigned m;   /* 0: not seasonal */
+	double last;  /* last seasonally adjusted value */
+	double sigma; /* sd of one-step changes of the adjusted series */
+	size_t phase; /* phase of the first forecast step */
+	double *idx;  /* m seasonal indices */
 };
 
 static int naive2_fit(const struct fc_fit_in *in, void **model)
@@ -187,8 +188,7 @@ static int naive2_fit(const struct fc_fit_in *in, void **model)
 	bool positive = true;
 	for (size_t t = 0; t < in->n; t++)
 		positive = positive && in->y[t] > 0;
-	if (in->n_periods && positive &&
-	    fc_model_seasonality_test(in->y, in->n, in->periods[0])) {
+	if (in->n_periods && positive && fc_model_seasonality_test(in->y, in->n, in->periods[0])) {
 		m->m = in->periods[0];
 		m->idx = malloc(m->m * sizeof(double));
 		if (!m->idx) {
@@ -228,7 +228,7 @@ static int naive2_mean(const void *model, size_t h, double *out)
 }
 
 static int naive2_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			    double *out)
+                            double *out)
 {
 	const struct naive2 *m = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -238,7 +238,8 @@ static int naive2_quantiles(const void *model, size_t h, const double *levels, s
 	double *sd = mean + h;
 	naive2_mean(model, h, mean);
 	for (size_t s = 0; s < h; s++)
-		sd[s] = m->sigma * sqrt((double)(s + 1)) * (m->m ? m->idx[(m->phase + s) % m->m] : 1);
+		sd[s] = m->sigma * sqrt((double)(s + 1)) *
+		        (m->m ? m->idx[(m->phase + s) % m->m] : 1);
 	fc_model_gauss_quantiles(mean, sd, h, levels, nl, out);
 	free(mean);
 	return 0;
@@ -265,14 +266,14 @@ static void naive2_free(void *model)
 }
 
 const struct fc_model_ops fc_naive2_ops = {
-	.name = "naive2",
-	.summary = "M4 benchmark: naive on the seasonally adjusted series, reseasonalised",
-	.cost = 1,
-	.flags = 0,
-	.fit = naive2_fit,
-	.mean = naive2_mean,
-	.quantiles = naive2_quantiles,
-	.describe = naive2_describe,
-	.complexity = lagwalk_complexity,
-	.free = naive2_free,
+        .name = "naive2",
+        .summary = "M4 benchmark: naive on the seasonally adjusted series, reseasonalised",
+        .cost = 1,
+        .flags = 0,
+        .fit = naive2_fit,
+        .mean = naive2_mean,
+        .quantiles = naive2_quantiles,
+        .describe = naive2_describe,
+        .complexity = lagwalk_complexity,
+        .free = naive2_free,
 };

@@ -98,22 +98,22 @@ static size_t usable_periods(const struct engine *e, size_t n, unsigned *out)
 /* Fit entry me on the first n values of the training data (cleaned of event effects for
  * models that do not handle events). */
 static int fit_on(const struct engine *e, const struct fc_model_entry *me, size_t n,
-		  const void *like, void **model, double *tmp)
+                  const void *like, void **model, double *tmp)
 {
 	unsigned per[FC_MAX_PERIODS];
 	bool ev = me->ops->flags & FC_MODEL_EVENTS;
 	const double *y = (!ev && e->y_clean) ? e->y_clean : e->y;
 	struct fc_fit_in in = {
-		.y = y,
-		.n = n,
-		.periods = per,
-		.n_periods = usable_periods(e, n, per),
-		.horizon = e->h,
-		.events = ev ? e->win : NULL,
-		.n_events = ev ? e->n_win : 0,
-		.like = like,
-		.seed = e->p->seed,
-		.step = e->step,
+	        .y = y,
+	        .n = n,
+	        .periods = per,
+	        .n_periods = usable_periods(e, n, per),
+	        .horizon = e->h,
+	        .events = ev ? e->win : NULL,
+	        .n_events = ev ? e->n_win : 0,
+	        .like = like,
+	        .seed = e->p->seed,
+	        .step = e->step,
 	};
 	if (me->transform == FC_TF_LOG) {
 		for (size_t t = 0; t < n; t++)
@@ -134,7 +134,7 @@ static int fit_on(const struct engine *e, const struct fc_model_entry *me, size_
 /* Mean and internal-level quantiles of a fitted model for the steps after n training
  * values, back-transformed and adjusted for events. */
 static int predict(const struct engine *e, const struct fc_model_entry *me, const void *model,
-		   size_t n, double *mean, double *q)
+                   size_t n, double *mean, double *q)
 {
 	const struct fc_model_ops *ops = me->ops;
 	size_t h = e->h, nl = e->nl;
@@ -164,6 +164,22 @@ static int predict(const struct engine *e, const struct fc_model_entry *me, cons
 	if (!(ops->flags & FC_MODEL_EVENTS))
 		eng_event_apply(e, n, h, mean, q, nl);
 	return 0;
+}
+
+/* The fitted model's description, marked when it runs on log values. */
+static void describe(const struct fc_model_entry *me, const void *model, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (me->transform == FC_TF_LOG && len > 4) {
+		memcpy(buf, "log ", 4);
+		off = 4;
+	}
+	buf[off] = '\0';
+	if (me->ops->describe)
+		me->ops->describe(model, buf + off, len - off);
+	else
+		snprintf(buf + off, len - off, "%s", me->ops->name);
 }
 
 int eng_cross_validate(struct engine *e, struct eng_cand *c)
@@ -199,14 +215,13 @@ int eng_cross_validate(struct engine *e, struct eng_cand *c)
 	if (rc < 0)
 		goto out;
 	c->complexity = me->ops->complexity ? me->ops->complexity(model) : 0;
-	if (me->ops->describe)
-		me->ops->describe(model, c->name, sizeof(c->name));
+	describe(me, model, c->name, sizeof(c->name));
 	for (size_t i = 0; i < k && rc == 0; i++) {
 		void *m = NULL;
 		rc = fit_on(e, me, e->origin[i], model, &m, tmp);
 		if (rc == 0)
 			rc = predict(e, me, m, e->origin[i], c->cv_mean + i * h,
-				     c->cv_q + i * h * nl);
+			             c->cv_q + i * h * nl);
 		if (m)
 			me->ops->free(m);
 	}
@@ -285,8 +300,7 @@ int eng_fit_final(struct engine *e, struct eng_cand *c)
 		rc = predict(e, c->e, m, e->n, c->mean, c->q);
 	if (rc == 0) {
 		c->complexity = c->e->ops->complexity ? c->e->ops->complexity(m) : 0;
-		if (c->e->ops->describe)
-			c->e->ops->describe(m, c->name, sizeof(c->name));
+		describe(c->e, m, c->name, sizeof(c->name));
 	}
 	if (m)
 		c->e->ops->free(m);
@@ -294,7 +308,7 @@ int eng_fit_final(struct engine *e, struct eng_cand *c)
 	c->seconds += cpu_now() - t0;
 	if (rc < 0) {
 		log_debug("%s: %s failed on the full data: %s", e->sname, c->e->name,
-			  strerror(-rc));
+		          strerror(-rc));
 		c->status = rc;
 	}
 	return rc;
@@ -467,8 +481,8 @@ int eng_combine(struct engine *e)
 			c->complexity += m->complexity;
 			c->seconds += 0;
 			if (off >= 0 && (size_t)off < sizeof(c->name))
-				off += snprintf(c->name + off, sizeof(c->name) - (size_t)off, "%s%s",
-						i ? "," : "", m->e->name);
+				off += snprintf(c->name + off, sizeof(c->name) - (size_t)off,
+				                "%s%s", i ? "," : "", m->e->name);
 		}
 		if (off >= 0 && (size_t)off < sizeof(c->name))
 			snprintf(c->name + off, sizeof(c->name) - (size_t)off, ")");
@@ -496,8 +510,7 @@ int eng_choose(struct engine *e)
 		if (c->status < 0 || !isfinite(c->score))
 			continue;
 		if (best < 0 || c->score < e->cand[best].score ||
-		    (c->score == e->cand[best].score &&
-		     c->complexity < e->cand[best].complexity))
+		    (c->score == e->cand[best].score && c->complexity < e->cand[best].complexity))
 			best = (int)i;
 	}
 	if (best >= 0) {
@@ -518,6 +531,20 @@ int eng_choose(struct engine *e)
 				e->chosen = (int)i;
 				return 0;
 			}
+		}
+	}
+	/* The default set never leaves a series without a forecast: the last value. */
+	int ni = fc_model_find("naive");
+	if (auto_list(e->p->models) && ni >= 0 && e->n_cand < ENG_MAX_CANDS) {
+		struct eng_cand *c = &e->cand[e->n_cand];
+		memset(c, 0, sizeof(*c));
+		c->e = &fc_models[ni];
+		snprintf(c->name, sizeof(c->name), "%s", c->e->name);
+		e->n_cand++;
+		if (eng_cross_validate(e, c) == 0 && eng_fit_final(e, c) == 0) {
+			c->score = INFINITY;
+			e->chosen = (int)(e->n_cand - 1);
+			return 0;
 		}
 	}
 	log_err("%s: no candidate model could be fitted to %zu values", e->sname, e->n);

@@ -19,7 +19,7 @@
 #include "log.h"
 
 #define MAX_BUCKETS 10000000u /* 10^7 samples: over 19 years of 1-minute data */
-#define SHORT_GAP 3           /* gaps up to this many steps are interpolated linearly */
+#define SHORT_GAP   3         /* gaps up to this many steps are interpolated linearly */
 
 struct fc_series {
 	char name[FC_NAME_MAX];
@@ -49,7 +49,8 @@ static void fill_linear(double *y, size_t n, size_t a, size_t b)
 
 	for (size_t t = a; t < b; t++) {
 		if (left && right)
-			y[t] = y[a - 1] + (y[b] - y[a - 1]) * (double)(t - a + 1) / (double)(b - a + 1);
+			y[t] = y[a - 1] +
+			       (y[b] - y[a - 1]) * (double)(t - a + 1) / (double)(b - a + 1);
 		else if (left)
 			y[t] = y[a - 1];
 		else if (right)
@@ -97,7 +98,7 @@ static bool fill_seasonal(double *y, size_t n, const bool *miss, size_t a, size_
 
 /* Fill every gap; periods (ascending) pick the seasonal reference, longest first. */
 static void fill_gaps(double *y, size_t n, const bool *miss, const unsigned *periods,
-		      size_t n_periods)
+                      size_t n_periods)
 {
 	size_t t = 0;
 
@@ -149,7 +150,8 @@ static int series_finish(struct fc_series *s, const bool *miss, const struct fc_
 			continue;
 		if (o->periods[i] < 2) {
 			log_err("%s: seasonal period %u is not a period (use 2 or more steps, or "
-				"leave periods out to detect them)", s->name, o->periods[i]);
+			        "leave periods out to detect them)",
+			        s->name, o->periods[i]);
 			return -EINVAL;
 		}
 		given[n_given++] = o->periods[i];
@@ -179,8 +181,7 @@ static int series_finish(struct fc_series *s, const bool *miss, const struct fc_
 	return 0;
 }
 
-int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o,
-		  struct fc_series **out)
+int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o, struct fc_series **out)
 {
 	*out = NULL;
 	if (!v || n == 0) {
@@ -189,7 +190,7 @@ int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o,
 	}
 	if (n > MAX_BUCKETS) {
 		log_err("%s: %zu values is more than the %u a series may hold", nm(o), n,
-			MAX_BUCKETS);
+		        MAX_BUCKETS);
 		return -EINVAL;
 	}
 	if (o && o->step < 0) {
@@ -201,8 +202,9 @@ int fc_series_new(const double *v, size_t n, const struct fc_series_opts *o,
 	for (size_t i = 0; i < n; i++) {
 		if (isinf(v[i]) || (isnan(v[i]) && !gaps_ok)) {
 			log_err("%s: value %zu is %s (only finite values%s)", nm(o), i + 1,
-				isnan(v[i]) ? "NaN" : "infinite",
-				gaps_ok ? " or NaN for a gap" : "; NaN marks a gap only when allowed");
+			        isnan(v[i]) ? "NaN" : "infinite",
+			        gaps_ok ? " or NaN for a gap"
+			                : "; NaN marks a gap only when allowed");
 			return -EINVAL;
 		}
 		n_obs += !isnan(v[i]);
@@ -241,7 +243,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 }
 
 int fc_series_from_points(const int64_t *t, const double *v, size_t n,
-			  const struct fc_series_opts *o, struct fc_series **out)
+                          const struct fc_series_opts *o, struct fc_series **out)
 {
 	*out = NULL;
 	if (!t || !v || n == 0) {
@@ -256,20 +258,20 @@ int fc_series_from_points(const int64_t *t, const double *v, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(v[i]) && !(isnan(v[i]) && o && o->nan_is_gap)) {
 			log_err("%s: sample %zu (t=%lld) is not a finite value", nm(o), i + 1,
-				(long long)t[i]);
+			        (long long)t[i]);
 			return -EINVAL;
 		}
 		if (i > 0 && t[i] < t[i - 1]) {
 			log_err("%s: sample %zu goes back in time (t=%lld after t=%lld); sort the "
-				"samples by time", nm(o), i + 1, (long long)t[i],
-				(long long)t[i - 1]);
+			        "samples by time",
+			        nm(o), i + 1, (long long)t[i], (long long)t[i - 1]);
 			return -EINVAL;
 		}
 	}
 	int64_t b0 = floor_div(t[0], step), b1 = floor_div(t[n - 1], step);
 	if (b1 - b0 + 1 > (int64_t)MAX_BUCKETS) {
 		log_err("%s: samples span %lld steps of %lld s, more than %u", nm(o),
-			(long long)(b1 - b0 + 1), (long long)step, MAX_BUCKETS);
+		        (long long)(b1 - b0 + 1), (long long)step, MAX_BUCKETS);
 		return -EINVAL;
 	}
 	size_t nb = (size_t)(b1 - b0 + 1);

@@ -7,7 +7,7 @@
  *
  * SES is fitted by least squares: for a given alpha the best initial level has a closed
  * form, and alpha comes from GSL's Brent minimiser. Intervals are those of SES
- * (sigma^2 (1 + (h - 1) alpha^2)), reseasonalised, as thetaf gives.
+ * (sigma^2 (1 + (h - 1) alpha^2)) around the reseasonalised mean, as thetaf gives.
  *
  * Owns its fitted model struct. Pure math; reentrant.
  */
@@ -23,12 +23,12 @@
 #include <gsl/gsl_min.h>
 
 struct theta {
-	unsigned m;       /* 0 when not seasonal */
-	double *idx;      /* m multiplicative seasonal indices, by phase */
+	unsigned m;  /* 0 when not seasonal */
+	double *idx; /* m multiplicative seasonal indices, by phase */
 	double alpha;
-	double l0;        /* initial level */
-	double level;     /* level after the data */
-	double drift;     /* half the slope of the linear trend of the adjusted data */
+	double l0;    /* initial level */
+	double level; /* level after the data */
+	double drift; /* half the slope of the linear trend of the adjusted data */
 	double sigma2;
 	size_t n;
 };
@@ -106,7 +106,8 @@ static int fit_alpha(const double *x, size_t n, double *alpha, double *l0)
 		for (int it = 0; it < 100; it++) {
 			if (gsl_min_fminimizer_iterate(s) != 0)
 				break;
-			double a_ = gsl_min_fminimizer_x_lower(s), b_ = gsl_min_fminimizer_x_upper(s);
+			double a_ = gsl_min_fminimizer_x_lower(s),
+			       b_ = gsl_min_fminimizer_x_upper(s);
 			if (gsl_min_test_interval(a_, b_, 1e-6, 0) == GSL_SUCCESS)
 				break;
 		}
@@ -158,7 +159,7 @@ static int theta_fit(const struct fc_fit_in *in, void **model)
 			memcpy(t->idx, like->idx, t->m * sizeof(double));
 		}
 	} else if (in->n_periods && positive &&
-		   fc_model_seasonality_test(in->y, n, in->periods[0])) {
+	           fc_model_seasonality_test(in->y, n, in->periods[0])) {
 		t->m = in->periods[0];
 		t->idx = malloc(t->m * sizeof(double));
 		if (!t->idx) {
@@ -222,7 +223,7 @@ static int theta_mean(const void *model, size_t h, double *out)
 }
 
 static int theta_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			   double *out)
+                           double *out)
 {
 	const struct theta *t = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -232,9 +233,8 @@ static int theta_quantiles(const void *model, size_t h, const double *levels, si
 	double *sd = mean + h;
 	theta_mean(model, h, mean);
 	for (size_t s = 0; s < h; s++) {
+		/* on the adjusted scale, around the reseasonalised mean, as thetaf does */
 		sd[s] = sqrt(t->sigma2 * (1 + (double)s * t->alpha * t->alpha));
-		if (t->m)
-			sd[s] *= t->idx[(t->n + s) % t->m];
 	}
 	fc_model_gauss_quantiles(mean, sd, h, levels, nl, out);
 	free(mean);
@@ -259,14 +259,14 @@ static double theta_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_theta_ops = {
-	.name = "theta",
-	.summary = "Theta method (SES with drift) on seasonally adjusted data",
-	.cost = 5,
-	.flags = 0,
-	.fit = theta_fit,
-	.mean = theta_mean,
-	.quantiles = theta_quantiles,
-	.describe = theta_describe,
-	.complexity = theta_complexity,
-	.free = theta_free,
+        .name = "theta",
+        .summary = "Theta method (SES with drift) on seasonally adjusted data",
+        .cost = 5,
+        .flags = 0,
+        .fit = theta_fit,
+        .mean = theta_mean,
+        .quantiles = theta_quantiles,
+        .describe = theta_describe,
+        .complexity = theta_complexity,
+        .free = theta_free,
 };

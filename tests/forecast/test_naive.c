@@ -24,7 +24,7 @@ static struct fc_series *mk(const double *v, size_t n, unsigned period)
 }
 
 static struct fc_result *run(const struct fc_series *s, const char *models, size_t h,
-			     const double *lv, size_t nl)
+                             const double *lv, size_t nl)
 {
 	struct fc_params p;
 	struct fc_result *r = NULL;
@@ -68,9 +68,9 @@ static void snaive_matches_r(void **state)
 	(void)state;
 	double v[] = {5, 7, 3, 9, 6, 8, 2, 10, 7, 9, 4, 11};
 	static const double r_out[6][3] = {
-		{7, 4.70173850956, 9.29826149044},  {9, 6.70173850956, 11.29826149044},
-		{4, 1.70173850956, 6.29826149044},  {11, 8.70173850956, 13.29826149044},
-		{7, 3.74976743034, 10.25023256966}, {9, 5.74976743034, 12.25023256966},
+	        {7, 4.70173850956, 9.29826149044},  {9, 6.70173850956, 11.29826149044},
+	        {4, 1.70173850956, 6.29826149044},  {11, 8.70173850956, 13.29826149044},
+	        {7, 3.74976743034, 10.25023256966}, {9, 5.74976743034, 12.25023256966},
 	};
 	struct fc_series *s = mk(v, 12, 4);
 	struct fc_params p;
@@ -161,11 +161,9 @@ static void quantiles_monotone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(snaive_exact_on_periodic),
-		cmocka_unit_test(snaive_matches_r),
-		cmocka_unit_test(constant_series),
-		cmocka_unit_test(rejects_non_finite),
-		cmocka_unit_test(quantiles_monotone),
+	        cmocka_unit_test(snaive_exact_on_periodic), cmocka_unit_test(snaive_matches_r),
+	        cmocka_unit_test(constant_series),          cmocka_unit_test(rejects_non_finite),
+	        cmocka_unit_test(quantiles_monotone),
 	};
 	tlog_set_level(TLOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

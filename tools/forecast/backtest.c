@@ -14,9 +14,8 @@
 
 #include "forecast.h"
 
-struct bt_score bt_measure(const double *train, size_t n, unsigned m, const double *y,
-			   size_t h, const double *f, const double *lo, const double *hi,
-			   double seconds)
+struct bt_score bt_measure(const double *train, size_t n, unsigned m, const double *y, size_t h,
+                           const double *f, const double *lo, const double *hi, double seconds)
 {
 	struct bt_score s;
 	double scale = fc_mase_scale(train, n, m);
@@ -76,19 +75,19 @@ static double owa(const struct bt_table *t, const struct bt_row *r)
 	if (!ref || !ref->n || !r->n || ref->smape <= 0 || ref->mase <= 0)
 		return NAN;
 	return 0.5 * ((r->smape / r->n) / (ref->smape / ref->n) +
-		      (r->mase / r->n) / (ref->mase / ref->n));
+	              (r->mase / r->n) / (ref->mase / ref->n));
 }
 
 void bt_print(const struct bt_table *t, FILE *out, double wall_seconds, unsigned threads)
 {
-	fprintf(out, "%-22s %5s %6s %8s %8s %7s %8s %8s %10s\n", "method", "n", "chosen",
-		"sMAPE", "MASE", "OWA", "MSIS", "cov95", "s/series");
+	fprintf(out, "%-22s %5s %6s %8s %8s %7s %8s %8s %10s\n", "method", "n", "chosen", "sMAPE",
+	        "MASE", "OWA", "MSIS", "cov95", "s/series");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct bt_row *r = &t->rows[i];
 		double n = r->n ? (double)r->n : NAN;
 		bool intervals = strcmp(r->name, "naive2") != 0;
 		fprintf(out, "%-22s %5zu %6zu %8.3f %8.3f %7.3f ", r->name, r->n, r->chosen,
-			r->smape / n, r->mase / n, owa(t, r));
+		        r->smape / n, r->mase / n, owa(t, r));
 		if (intervals)
 			fprintf(out, "%8.3f %7.1f%% ", r->msis / n, 100 * r->coverage / n);
 		else
@@ -96,7 +95,7 @@ void bt_print(const struct bt_table *t, FILE *out, double wall_seconds, unsigned
 		fprintf(out, "%10.4f\n", r->seconds / n);
 	}
 	fprintf(out, "%zu series scored, %zu failed; %.1f s wall time on %u threads\n", t->series,
-		t->failed, wall_seconds, threads);
+	        t->failed, wall_seconds, threads);
 }
 
 static json_t *num(double v)
@@ -122,7 +121,8 @@ int bt_print_json(const struct bt_table *t, FILE *out, double wall_seconds, unsi
 		json_object_set_new(o, "mase", num(r->mase / n));
 		json_object_set_new(o, "owa", num(owa(t, r)));
 		json_object_set_new(o, "msis", intervals ? num(r->msis / n) : json_null());
-		json_object_set_new(o, "coverage95", intervals ? num(r->coverage / n) : json_null());
+		json_object_set_new(o, "coverage95",
+		                    intervals ? num(r->coverage / n) : json_null());
 		json_object_set_new(o, "seconds_per_series", num(r->seconds / n));
 		json_array_append_new(rows, o);
 	}

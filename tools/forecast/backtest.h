@@ -21,23 +21,22 @@ struct bt_score {
 
 struct bt_row {
 	char name[BT_NAME_MAX];
-	size_t n;               /* series scored */
-	size_t chosen;          /* series where it was (part of) the selected forecast */
+	size_t n;      /* series scored */
+	size_t chosen; /* series where it was (part of) the selected forecast */
 	double smape, mase, msis, coverage, seconds; /* sums */
 };
 
 struct bt_table {
 	struct bt_row *rows;
 	size_t n;
-	size_t series;          /* series scored */
-	size_t failed;          /* series not forecast */
+	size_t series; /* series scored */
+	size_t failed; /* series not forecast */
 };
 
 /* Scores of one forecast against the held-out values y[0..h); train[0..n) gives the MASE
  * scale at lag m; lo/hi the 95 % interval (may be NULL: no interval scores). */
-struct bt_score bt_measure(const double *train, size_t n, unsigned m, const double *y,
-			   size_t h, const double *f, const double *lo, const double *hi,
-			   double seconds);
+struct bt_score bt_measure(const double *train, size_t n, unsigned m, const double *y, size_t h,
+                           const double *f, const double *lo, const double *hi, double seconds);
 
 void bt_add(struct bt_table *t, const char *name, const struct bt_score *s, bool chosen);
 void bt_print(const struct bt_table *t, FILE *out, double wall_seconds, unsigned threads);

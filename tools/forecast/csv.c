@@ -4,6 +4,7 @@
  * commas and doubled quotes; lines end in LF or CRLF.
  */
 #include "csv.h"
+#include "units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_FIELDS_ERR 256
 
@@ -94,9 +94,7 @@ static int parse_value(const char *s, double *out)
 
 int fcsv_parse_time(const char *s, int64_t *out)
 {
-	struct tm tm;
-	int Y, M, D, h = 0, m = 0, n = 0;
-	double sec = 0;
+	char buf[64];
 	char *end;
 
 	if (!*s)
@@ -107,48 +105,19 @@ int fcsv_parse_time(const char *s, int64_t *out)
 		*out = e;
 		return 0;
 	}
-	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3)
+	if (cfg_parse_time(s, out, NULL) == 0)
+		return 0;
+	/* data files often leave the zone out ("2005-06-07 07:00:00"), or give a date only:
+	 * such times are UTC */
+	size_t len = strlen(s);
+	if (len + 10 >= sizeof(buf))
 		return -EINVAL;
-	const char *p = s + n;
-	if (*p == 'T' || *p == ' ') {
-		int k = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &h, &m, &k) != 2)
-			return -EINVAL;
-		p += 1 + k;
-		if (*p == ':') {
-			sec = strtod(p + 1, &end);
-			if (end == p + 1)
-				return -EINVAL;
-			p = end;
-		}
-	}
-	long off = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om = 0, k = 0;
-		if (sscanf(p + 1, "%2d%n", &oh, &k) != 1)
-			return -EINVAL;
-		const char *q = p + 1 + k;
-		if (*q == ':')
-			q++;
-		int k2 = 0;
-		if (isdigit((unsigned char)*q) && sscanf(q, "%2d%n", &om, &k2) == 1)
-			q += k2;
-		off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-		p = q;
-	}
-	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec >= 61 || sec < 0)
-		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = (int)sec;
-	*out = (int64_t)timegm(&tm) - off;
-	return 0;
+	memcpy(buf, s, len + 1);
+	if (len == 10)
+		memcpy(buf + len, "T00:00:00Z", 11);
+	else
+		memcpy(buf + len, "Z", 2);
+	return cfg_parse_time(buf, out, NULL) == 0 ? 0 : -EINVAL;
 }
 
 static struct fcsv_series *add_series(struct fcsv_set *set, const char *id, size_t line)
@@ -195,7 +164,7 @@ static int push(struct fcsv_series *s, double v, int64_t t, bool with_t)
 }
 
 static void set_error(struct fcsv_series *s, const char *path, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static void set_error(struct fcsv_series *s, const char *path, size_t line, const char *fmt, ...)
 {
@@ -240,7 +209,7 @@ static int wide_row(struct fcsv_set *set, const char *path, size_t line, char **
 		double v;
 		if (parse_value(f[i], &v) < 0) {
 			set_error(s, path, line, "series %s, field %zu: \"%.40s\" is not a number",
-				  f[0], i + 1, f[i]);
+			          f[0], i + 1, f[i]);
 			continue;
 		}
 		if (push(s, v, 0, false) < 0)
@@ -252,10 +221,10 @@ static int wide_row(struct fcsv_set *set, const char *path, size_t line, char **
 }
 
 static int long_row(struct fcsv_set *set, const char *path, size_t line, char **f, size_t nf,
-		    long *last)
+                    long *last)
 {
-	long idx = (*last >= 0 && strcmp(set->s[*last].id, f[0]) == 0) ? *last
-									 : fcsv_find(set, f[0]);
+	long idx =
+	        (*last >= 0 && strcmp(set->s[*last].id, f[0]) == 0) ? *last : fcsv_find(set, f[0]);
 	struct fcsv_series *s;
 
 	if (idx < 0) {
@@ -268,15 +237,15 @@ static int long_row(struct fcsv_set *set, const char *path, size_t line, char **
 	*last = idx;
 	if (nf != 3) {
 		set_error(s, path, line, "series %s: %zu fields, expected id,timestamp,value", f[0],
-			  nf);
+		          nf);
 		return 0;
 	}
 	int64_t t;
 	double v;
 	if (fcsv_parse_time(f[1], &t) < 0) {
 		set_error(s, path, line,
-			  "series %s: \"%.40s\" is not a UTC ISO 8601 time or epoch seconds", f[0],
-			  f[1]);
+		          "series %s: \"%.40s\" is not a UTC ISO 8601 time or epoch seconds", f[0],
+		          f[1]);
 		return 0;
 	}
 	if (parse_value(f[2], &v) < 0) {
@@ -284,8 +253,10 @@ static int long_row(struct fcsv_set *set, const char *path, size_t line, char **
 		return 0;
 	}
 	if (s->n && t < s->t[s->n - 1]) {
-		set_error(s, path, line, "series %s: time %s goes back in time (rows of a series "
-			  "must be in time order)", f[0], f[1]);
+		set_error(s, path, line,
+		          "series %s: time %s goes back in time (rows of a series "
+		          "must be in time order)",
+		          f[0], f[1]);
 		return 0;
 	}
 	return push(s, v, t, true);
@@ -321,31 +292,31 @@ int fcsv_read(const char *path, enum fcsv_format fmt, struct fcsv_set *out)
 		}
 		bool first = out->n == 0 && last < 0;
 		if (first && fmt == FCSV_AUTO)
-			fmt = (nf == 3 && (looks_like_time(f[1]) ||
-					   (strcasecmp(f[1], "timestamp") == 0 ||
-					    strcasecmp(f[1], "time") == 0)))
-				      ? FCSV_LONG
-				      : FCSV_WIDE;
+			fmt = (nf == 3 &&
+			       (looks_like_time(f[1]) || (strcasecmp(f[1], "timestamp") == 0 ||
+			                                  strcasecmp(f[1], "time") == 0)))
+			              ? FCSV_LONG
+			              : FCSV_WIDE;
 		if (first) {
 			/* a header: its value field(s) are not numbers */
 			double v;
 			int64_t t;
-			bool header = fmt == FCSV_WIDE
-					      ? (nf > 1 && parse_value(f[1], &v) < 0)
-					      : (nf == 3 && parse_value(f[2], &v) < 0 &&
-						 fcsv_parse_time(f[1], &t) < 0);
+			bool header = fmt == FCSV_WIDE ? (nf > 1 && parse_value(f[1], &v) < 0)
+			                               : (nf == 3 && parse_value(f[2], &v) < 0 &&
+			                                  fcsv_parse_time(f[1], &t) < 0);
 			if (header) {
 				last = -2; /* header seen: later lines are data */
 				continue;
 			}
 		}
 		if (!*f[0]) {
-			fprintf(stderr, "tidal-forecast: %s:%zu: row without a series id, skipped\n",
-				path, lineno);
+			fprintf(stderr,
+			        "tidal-forecast: %s:%zu: row without a series id, skipped\n", path,
+			        lineno);
 			continue;
 		}
 		rc = fmt == FCSV_WIDE ? wide_row(out, path, lineno, f, nf)
-				      : long_row(out, path, lineno, f, nf, &last);
+		                      : long_row(out, path, lineno, f, nf, &last);
 		if (rc < 0)
 			break;
 	}

@@ -21,12 +21,12 @@ enum fcsv_format {
 
 struct fcsv_series {
 	char *id;
-	double *v;       /* values; NaN = missing */
-	int64_t *t;      /* long format: UTC seconds of each value (else NULL) */
+	double *v;  /* values; NaN = missing */
+	int64_t *t; /* long format: UTC seconds of each value (else NULL) */
 	size_t n;
 	size_t cap;
-	size_t line;     /* first line of the series */
-	char *error;     /* "FILE:LINE: message" when malformed, else NULL */
+	size_t line; /* first line of the series */
+	char *error; /* "FILE:LINE: message" when malformed, else NULL */
 };
 
 struct fcsv_set {
@@ -44,8 +44,9 @@ void fcsv_free(struct fcsv_set *set);
 /* Index of the series with this id, or -1. */
 long fcsv_find(const struct fcsv_set *set, const char *id);
 
-/* "2024-03-01T12:00:00Z", "2024-03-01 12:00", "2024-03-01", with optional Z or +hh:mm, or
- * integer epoch seconds. Returns 0 or -EINVAL. */
+/* A timestamp of a data row: integer epoch seconds, or ISO 8601 as cfg_parse_time reads
+ * it ("2024-03-01T12:00:00Z", "+01:00" offsets, a space for the T), where a missing zone
+ * means UTC and a date alone its midnight UTC. Returns 0 or -EINVAL. */
 int fcsv_parse_time(const char *s, int64_t *out);
 
 #endif

@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "forecast.h"
 #include "log.h"
+#include "units.h"
 
 struct opts {
 	const char *input, *output, *test, *events_path;
@@ -44,13 +45,13 @@ struct opts {
 
 struct job {
 	struct fcsv_series *in;
-	const double *actual;       /* backtest: held-out values */
+	const double *actual; /* backtest: held-out values */
 	struct fc_result *res;
-	struct fc_result *ref;      /* backtest: the Naive2 benchmark */
-	const double *train;        /* the values the forecast was made from */
+	struct fc_result *ref; /* backtest: the Naive2 benchmark */
+	const double *train;   /* the values the forecast was made from */
 	size_t n_train;
 	unsigned mase_m;
-	double *filled;             /* gap-filled training values (owned) */
+	double *filled; /* gap-filled training values (owned) */
 	int rc;
 	char err[256];
 };
@@ -76,36 +77,46 @@ static double wall_now(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tidal-forecast -i FILE [--format wide|long] --horizon N [--period P[,P2]]\n"
-		"         [--quantiles L,...] [--models auto|NAME,...] [-o FILE] [--threads N] [-j]\n"
-		"       tidal-forecast --backtest -i FILE [--test FILE] --horizon N ...\n"
-		"\n"
-		"  -i, --input FILE        CSV: wide (id,v1,v2,... per row) or long (id,timestamp,value)\n"
-		"      --format F          wide | long (default: detected from the first row)\n"
-		"  -H, --horizon N         steps to forecast (default 24)\n"
-		"  -p, --period LIST       seasonal periods in steps, e.g. 24,168 (default: detect)\n"
-		"  -q, --quantiles LIST    levels in (0,1) (default 0.025,0.1,0.5,0.9,0.975)\n"
-		"  -m, --models LIST       auto (default) or names from --list-models\n"
-		"  -o, --output FILE       forecasts CSV id,step,point,q<level>... (default stdout;\n"
-		"                          with --backtest only when given)\n"
-		"  -t, --threads N         worker threads (default: all cores)\n"
-		"  -j, --json              JSON on stdout instead of CSV / the table\n"
-		"      --backtest          hold out the last N values of each series (or use --test)\n"
-		"                          and print sMAPE, MASE, OWA, MSIS, 95%% coverage, seconds\n"
-		"      --test FILE         held-out values (wide, same ids), e.g. M4 Hourly-test.csv\n"
-		"      --step SECONDS      sampling step (default 3600; long input: detected)\n"
-		"      --start TIME        UTC time of the first value of wide rows (for --events)\n"
-		"      --events FILE       CSV name,start,end[,multiplier] (UTC ISO 8601)\n"
-		"      --origins K         rolling origins for cross-validation (default 16)\n"
-		"      --stride S          steps between origins (default about horizon/4,\n"
-		"                          rounded to whole seasons)\n"
-		"      --window W          fit on at most the last W values (default all)\n"
-		"      --combine N         combine up to N best models (default 3, 1 = never)\n"
-		"      --model-intervals   the models' own intervals, no calibration\n"
-		"      --allow-long-horizon  permit forecasts beyond 72 h of wall time\n"
-		"      --no-progress       no progress bar\n"
-		"      --list-models       print the models and exit\n"
-		"  -v, --verbose           debug messages\n");
+	        "usage: tidal-forecast -i FILE [--format wide|long] --horizon N [--period P[,P2]]\n"
+	        "         [--quantiles L,...] [--models auto|NAME,...] [-o FILE] [--threads N] "
+	        "[-j]\n"
+	        "       tidal-forecast --backtest -i FILE [--test FILE] --horizon N ...\n"
+	        "\n"
+	        "  -i, --input FILE        CSV: wide (id,v1,v2,... per row) or long "
+	        "(id,timestamp,value)\n"
+	        "      --format F          wide | long (default: detected from the first row)\n"
+	        "  -H, --horizon N         steps to forecast (default 24)\n"
+	        "  -p, --period LIST       seasonal periods in steps, e.g. 24,168 (default: "
+	        "detect)\n"
+	        "  -q, --quantiles LIST    levels in (0,1) (default 0.025,0.1,0.5,0.9,0.975)\n"
+	        "  -m, --models LIST       auto (default) or names from --list-models\n"
+	        "  -o, --output FILE       forecasts CSV id,step,point,q<level>... (default "
+	        "stdout;\n"
+	        "                          with --backtest only when given)\n"
+	        "  -t, --threads N         worker threads (default: all cores)\n"
+	        "  -j, --json              JSON on stdout instead of CSV / the table\n"
+	        "      --backtest          hold out the last N values of each series (or use "
+	        "--test)\n"
+	        "                          and print sMAPE, MASE, OWA, MSIS, 95%% coverage, "
+	        "seconds\n"
+	        "      --test FILE         held-out values (wide, same ids), e.g. M4 "
+	        "Hourly-test.csv\n"
+	        "      --step DURATION     sampling step, e.g. 3600, 5m, 1h (default 1h; long "
+	        "input:\n"
+	        "                          detected)\n"
+	        "      --start TIME        UTC time of the first value of wide rows (for "
+	        "--events)\n"
+	        "      --events FILE       CSV name,start,end[,multiplier] (UTC ISO 8601)\n"
+	        "      --origins K         rolling origins for cross-validation (default 32)\n"
+	        "      --stride S          steps between origins (default about horizon/4,\n"
+	        "                          rounded to whole seasons)\n"
+	        "      --window W          fit on at most the last W values (default all)\n"
+	        "      --combine N         combine up to N best models (default 3, 1 = never)\n"
+	        "      --model-intervals   the models' own intervals, no calibration\n"
+	        "      --allow-long-horizon  permit forecasts beyond 72 h of wall time\n"
+	        "      --no-progress       no progress bar\n"
+	        "      --list-models       print the models and exit\n"
+	        "  -v, --verbose           debug messages\n");
 }
 
 static int parse_list_d(const char *s, double *out, size_t max, size_t *n)
@@ -142,36 +153,15 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-/* Seconds, optionally with s, m, h or d. */
-static int parse_step(const char *s, int64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	double mul = 1;
-
-	if (end == s)
-		return -EINVAL;
-	if (*end == 's' || *end == 'm' || *end == 'h' || *end == 'd') {
-		mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
-		end++;
-	}
-	if (*end || !(v * mul >= 1) || v * mul > 1e8)
-		return -EINVAL;
-	*out = (int64_t)llround(v * mul);
-	return 0;
-}
-
 static int load_events(struct opts *o)
 {
-	struct fcsv_set set;
 	FILE *f = fopen(o->events_path, "r");
 	char line[1024];
 	size_t lineno = 0;
 
-	(void)set;
 	if (!f) {
 		fprintf(stderr, "tidal-forecast: cannot open %s: %s\n", o->events_path,
-			strerror(errno));
+		        strerror(errno));
 		return -errno;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -182,13 +172,14 @@ static int load_events(struct opts *o)
 		char *name = strtok(line, ","), *a = strtok(NULL, ","), *b = strtok(NULL, ",");
 		char *m = strtok(NULL, ",");
 		struct fc_event ev = {0};
-		if (!name || !a || !b || fcsv_parse_time(a, &ev.start) < 0 ||
-		    fcsv_parse_time(b, &ev.end) < 0 || ev.end <= ev.start ||
+		if (!name || !a || !b || cfg_parse_time(a, &ev.start, NULL) < 0 ||
+		    cfg_parse_time(b, &ev.end, NULL) < 0 || ev.end <= ev.start ||
 		    (m && (parse_list_d(m, &ev.multiplier, 1, &(size_t){0}) < 0 ||
-			   !(ev.multiplier >= 0)))) {
-			fprintf(stderr, "tidal-forecast: %s:%zu: expected name,start,end[,multiplier] "
-				"with UTC ISO 8601 times, start < end, multiplier >= 0\n",
-				o->events_path, lineno);
+		           !(ev.multiplier >= 0)))) {
+			fprintf(stderr,
+			        "tidal-forecast: %s:%zu: expected name,start,end[,multiplier] "
+			        "with UTC ISO 8601 times, start < end, multiplier >= 0\n",
+			        o->events_path, lineno);
 			fclose(f);
 			return -EINVAL;
 		}
@@ -244,8 +235,8 @@ static void progress(struct run *r, bool final)
 		const int width = 40;
 		int fill = r->n ? (int)(width * done / r->n) : width;
 		fprintf(stderr, "\r[%.*s%*s] %zu/%zu series  %.1f s", fill,
-			"########################################", width - fill, "", done, r->n,
-			now - r->t0);
+		        "########################################", width - fill, "", done, r->n,
+		        now - r->t0);
 		if (final)
 			fputc('\n', stderr);
 		fflush(stderr);
@@ -272,8 +263,10 @@ static void run_one(struct run *r, struct job *j)
 	memcpy(so.periods, o->periods, sizeof(so.periods));
 	if (o->backtest && !o->test) {
 		if (n <= o->horizon) {
-			snprintf(j->err, sizeof(j->err), "series %s: %zu values, need more than the "
-				 "horizon %zu to hold out", in->id, n, o->horizon);
+			snprintf(j->err, sizeof(j->err),
+			         "series %s: %zu values, need more than the "
+			         "horizon %zu to hold out",
+			         in->id, n, o->horizon);
 			j->rc = -EDOM;
 			return;
 		}
@@ -281,8 +274,10 @@ static void run_one(struct run *r, struct job *j)
 		j->actual = in->v + n;
 		for (size_t i = 0; i < o->horizon; i++)
 			if (isnan(j->actual[i])) {
-				snprintf(j->err, sizeof(j->err), "series %s: held-out value %zu is "
-					 "missing", in->id, i + 1);
+				snprintf(j->err, sizeof(j->err),
+				         "series %s: held-out value %zu is "
+				         "missing",
+				         in->id, i + 1);
 				j->rc = -EINVAL;
 				return;
 			}
@@ -297,7 +292,7 @@ static void run_one(struct run *r, struct job *j)
 	}
 	if (j->rc < 0) {
 		snprintf(j->err, sizeof(j->err), "series %s (line %zu): not usable: %s", in->id,
-			 in->line, strerror(-j->rc));
+		         in->line, strerror(-j->rc));
 		return;
 	}
 	struct fc_params p = o->base;
@@ -327,7 +322,7 @@ static void run_one(struct run *r, struct job *j)
 	}
 	if (j->rc < 0)
 		snprintf(j->err, sizeof(j->err), "series %s (line %zu): forecast failed: %s",
-			 in->id, in->line, strerror(-j->rc));
+		         in->id, in->line, strerror(-j->rc));
 	fc_series_free(s);
 }
 
@@ -393,13 +388,14 @@ static int write_json(struct job *jobs, size_t n, FILE *out)
 		json_object_set_new(o, "combined", json_boolean(r->combined));
 		json_object_set_new(o, "calibrated", json_boolean(r->calibrated));
 		json_object_set_new(o, "gaps_filled", json_integer((json_int_t)r->gaps_filled));
+		json_object_set_new(o, "seconds", jnum(r->seconds));
 		for (size_t c = 0; c < r->n_candidates; c++) {
 			const struct fc_candidate *fc = &r->cand[c];
 			json_t *x = json_object();
 			json_object_set_new(x, "family", json_string(fc->family));
 			json_object_set_new(x, "model", json_string(fc->name));
-			json_object_set_new(x, "status", json_string(fc->status ? strerror(-fc->status)
-										: "ok"));
+			json_object_set_new(x, "status",
+			                    json_string(fc->status ? strerror(-fc->status) : "ok"));
 			json_object_set_new(x, "cv_mase", jnum(fc->cv_mase));
 			json_object_set_new(x, "cv_smape", jnum(fc->cv_smape));
 			json_object_set_new(x, "cv_msis", jnum(fc->cv_msis));
@@ -413,19 +409,21 @@ static int write_json(struct job *jobs, size_t n, FILE *out)
 			json_t *x = json_object();
 			json_object_set_new(x, "event", json_string(r->adj[a].event));
 			json_object_set_new(x, "first_step",
-					    json_integer((json_int_t)r->adj[a].first_step + 1));
-			json_object_set_new(x, "steps", json_integer((json_int_t)r->adj[a].n_steps));
+			                    json_integer((json_int_t)r->adj[a].first_step + 1));
+			json_object_set_new(x, "steps",
+			                    json_integer((json_int_t)r->adj[a].n_steps));
 			json_object_set_new(x, "multiplier", jnum(r->adj[a].multiplier));
 			json_object_set_new(x, "learned", json_boolean(r->adj[a].learned));
 			json_object_set_new(x, "occurrences",
-					    json_integer((json_int_t)r->adj[a].occurrences));
+			                    json_integer((json_int_t)r->adj[a].occurrences));
 			json_array_append_new(adj, x);
 		}
 		for (size_t s = 0; s < r->horizon; s++) {
 			json_t *x = json_object(), *q = json_object();
 			json_object_set_new(x, "step", json_integer((json_int_t)s + 1));
 			if (r->time[s])
-				json_object_set_new(x, "time", json_integer((json_int_t)r->time[s]));
+				json_object_set_new(x, "time",
+				                    json_integer((json_int_t)r->time[s]));
 			json_object_set_new(x, "point", jnum(r->point[s]));
 			for (size_t k = 0; k < r->n_quantiles; k++) {
 				char key[32];
@@ -488,8 +486,8 @@ static void score_all(struct opts *o, struct job *jobs, size_t n, struct bt_tabl
 				lb[s] = fc->q[s * nq + (size_t)lo];
 				ub[s] = fc->q[s * nq + (size_t)hi];
 			}
-			struct bt_score sc = bt_measure(j->train, j->n_train, j->mase_m, j->actual, h,
-							fc->point, lb, ub, fc->seconds);
+			struct bt_score sc = bt_measure(j->train, j->n_train, j->mase_m, j->actual,
+			                                h, fc->point, lb, ub, fc->seconds);
 			char label[BT_NAME_MAX];
 			cand_label(fc, label, sizeof(label));
 			bool comb = strcmp(fc->family, "combination") == 0;
@@ -500,11 +498,11 @@ static void score_all(struct opts *o, struct job *jobs, size_t n, struct bt_tabl
 			ub[s] = r->q[s * nq + (size_t)hi];
 		}
 		struct bt_score sc = bt_measure(j->train, j->n_train, j->mase_m, j->actual, h,
-						r->point, lb, ub, r->seconds);
+		                                r->point, lb, ub, r->seconds);
 		bt_add(t, "selected", &sc, true);
 		if (j->ref) {
-			sc = bt_measure(j->train, j->n_train, j->mase_m, j->actual, h, j->ref->point,
-					NULL, NULL, j->ref->seconds);
+			sc = bt_measure(j->train, j->n_train, j->mase_m, j->actual, h,
+			                j->ref->point, NULL, NULL, j->ref->seconds);
 			bt_add(t, "naive2", &sc, false);
 		}
 		free(lb);
@@ -516,35 +514,47 @@ int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	enum {
-		O_FORMAT = 256, O_BACKTEST, O_TEST, O_STEP, O_START, O_EVENTS, O_ORIGINS,
-		O_STRIDE, O_WINDOW, O_COMBINE, O_MODEL_INTERVALS, O_LONG, O_NO_PROGRESS, O_LIST,
+		O_FORMAT = 256,
+		O_BACKTEST,
+		O_TEST,
+		O_STEP,
+		O_START,
+		O_EVENTS,
+		O_ORIGINS,
+		O_STRIDE,
+		O_WINDOW,
+		O_COMBINE,
+		O_MODEL_INTERVALS,
+		O_LONG,
+		O_NO_PROGRESS,
+		O_LIST,
 	};
 	static const struct option lo[] = {
-		{"input", required_argument, NULL, 'i'},
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, O_FORMAT},
-		{"horizon", required_argument, NULL, 'H'},
-		{"period", required_argument, NULL, 'p'},
-		{"quantiles", required_argument, NULL, 'q'},
-		{"models", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},
-		{"backtest", no_argument, NULL, O_BACKTEST},
-		{"test", required_argument, NULL, O_TEST},
-		{"step", required_argument, NULL, O_STEP},
-		{"start", required_argument, NULL, O_START},
-		{"events", required_argument, NULL, O_EVENTS},
-		{"origins", required_argument, NULL, O_ORIGINS},
-		{"stride", required_argument, NULL, O_STRIDE},
-		{"window", required_argument, NULL, O_WINDOW},
-		{"combine", required_argument, NULL, O_COMBINE},
-		{"model-intervals", no_argument, NULL, O_MODEL_INTERVALS},
-		{"allow-long-horizon", no_argument, NULL, O_LONG},
-		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
-		{"list-models", no_argument, NULL, O_LIST},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	        {"input", required_argument, NULL, 'i'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"format", required_argument, NULL, O_FORMAT},
+	        {"horizon", required_argument, NULL, 'H'},
+	        {"period", required_argument, NULL, 'p'},
+	        {"quantiles", required_argument, NULL, 'q'},
+	        {"models", required_argument, NULL, 'm'},
+	        {"threads", required_argument, NULL, 't'},
+	        {"json", no_argument, NULL, 'j'},
+	        {"backtest", no_argument, NULL, O_BACKTEST},
+	        {"test", required_argument, NULL, O_TEST},
+	        {"step", required_argument, NULL, O_STEP},
+	        {"start", required_argument, NULL, O_START},
+	        {"events", required_argument, NULL, O_EVENTS},
+	        {"origins", required_argument, NULL, O_ORIGINS},
+	        {"stride", required_argument, NULL, O_STRIDE},
+	        {"window", required_argument, NULL, O_WINDOW},
+	        {"combine", required_argument, NULL, O_COMBINE},
+	        {"model-intervals", no_argument, NULL, O_MODEL_INTERVALS},
+	        {"allow-long-horizon", no_argument, NULL, O_LONG},
+	        {"no-progress", no_argument, NULL, O_NO_PROGRESS},
+	        {"list-models", no_argument, NULL, O_LIST},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {0},
 	};
 	static const double default_q[] = {0.025, 0.1, 0.5, 0.9, 0.975};
 	unsigned long u;
@@ -559,8 +569,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "i:o:H:p:q:m:t:jvh", lo, NULL)) != -1) {
 		const char *bad = NULL;
 		switch (c) {
-		case 'i': o.input = optarg; break;
-		case 'o': o.output = optarg; break;
+		case 'i':
+			o.input = optarg;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "wide") == 0)
 				o.format = FCSV_WIDE;
@@ -593,26 +607,53 @@ int main(int argc, char **argv)
 				bad = "--quantiles needs levels in (0,1), e.g. 0.05,0.5,0.95";
 			for (size_t i = 0; i < o.n_quantiles && !bad; i++)
 				if (!(o.quantiles[i] > 0 && o.quantiles[i] < 1))
-					bad = "--quantiles levels must lie strictly between 0 and 1";
+					bad = "--quantiles levels must lie strictly between 0 and "
+					      "1";
 			break;
-		case 'm': o.models = optarg; break;
+		case 'm':
+			o.models = optarg;
+			break;
 		case 't':
 			if (parse_uint(optarg, 1024, &u) < 0 || u == 0)
 				bad = "--threads needs a number from 1 to 1024";
 			o.threads = (unsigned)u;
 			break;
-		case 'j': o.json = true; break;
-		case O_BACKTEST: o.backtest = true; break;
-		case O_TEST: o.test = optarg; break;
-		case O_STEP:
-			if (parse_step(optarg, &o.step) < 0)
-				bad = "--step needs a duration such as 3600, 300s, 5m or 1h";
+		case 'j':
+			o.json = true;
 			break;
-		case O_START:
-			if (fcsv_parse_time(optarg, &o.start) < 0)
-				bad = "--start needs a UTC ISO 8601 time such as 2024-03-01T00:00:00Z";
+		case O_BACKTEST:
+			o.backtest = true;
 			break;
-		case O_EVENTS: o.events_path = optarg; break;
+		case O_TEST:
+			o.test = optarg;
+			break;
+		case O_STEP: {
+			uint64_t ms;
+			char tmp[64];
+			const char *why = NULL;
+			/* a bare number is seconds */
+			snprintf(tmp, sizeof(tmp), "%s%s", optarg,
+			         optarg[strspn(optarg, "0123456789")] ? "" : "s");
+			if (cfg_parse_duration(tmp, &ms, &why) < 0 || ms % 1000 || ms == 0) {
+				fprintf(stderr, "tidal-forecast: --step \"%s\": %s\n", optarg,
+				        why ? why : "a whole number of seconds, at least 1s");
+				return 2;
+			}
+			o.step = (int64_t)(ms / 1000);
+			break;
+		}
+		case O_START: {
+			const char *why = NULL;
+			if (cfg_parse_time(optarg, &o.start, &why) < 0) {
+				fprintf(stderr, "tidal-forecast: --start \"%s\": %s\n", optarg,
+				        why);
+				return 2;
+			}
+			break;
+		}
+		case O_EVENTS:
+			o.events_path = optarg;
+			break;
 		case O_ORIGINS:
 			if (parse_uint(optarg, 64, &u) < 0)
 				bad = "--origins needs a number from 0 to 64";
@@ -633,17 +674,29 @@ int main(int argc, char **argv)
 				bad = "--combine needs a number from 1 to 8";
 			o.base.combine = (unsigned)u;
 			break;
-		case O_MODEL_INTERVALS: o.base.model_intervals = true; break;
-		case O_LONG: o.base.allow_long_horizon = true; break;
-		case O_NO_PROGRESS: o.progress = false; break;
+		case O_MODEL_INTERVALS:
+			o.base.model_intervals = true;
+			break;
+		case O_LONG:
+			o.base.allow_long_horizon = true;
+			break;
+		case O_NO_PROGRESS:
+			o.progress = false;
+			break;
 		case O_LIST:
 			for (size_t i = 0; i < fc_model_count(); i++)
 				printf("%-12s %s%s\n", fc_model_name(i), fc_model_summary(i),
 				       fc_model_in_auto(i) ? "" : " (only when named)");
 			return 0;
-		case 'v': tlog_set_level(TLOG_DEBUG); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'v':
+			tlog_set_level(TLOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 		if (bad) {
 			fprintf(stderr, "tidal-forecast: %s (got \"%s\")\n", bad, optarg);
@@ -651,8 +704,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.input || optind < argc) {
-		fprintf(stderr, "tidal-forecast: %s\n", !o.input ? "-i FILE is required"
-								: "unexpected argument");
+		fprintf(stderr, "tidal-forecast: %s\n",
+		        !o.input ? "-i FILE is required" : "unexpected argument");
 		usage(stderr);
 		return 2;
 	}
@@ -700,8 +753,8 @@ int main(int argc, char **argv)
 			if (k < 0 || test.s[k].error || test.s[k].n < o.horizon) {
 				r.jobs[i].rc = -ENOENT;
 				snprintf(r.jobs[i].err, sizeof(r.jobs[i].err),
-					 "series %s: %s has no %zu valid test values for it", in.s[i].id,
-					 o.test, o.horizon);
+				         "series %s: %s has no %zu valid test values for it",
+				         in.s[i].id, o.test, o.horizon);
 				r.jobs[i].in = NULL;
 			} else {
 				r.jobs[i].actual = test.s[k].v;
