@@ -8,8 +8,8 @@
  * from four starting models, moving to a neighbour whenever its AICc is lower. With more
  * than 150 values or a period above 12 the search compares conditional-sum-of-squares
  * fits (R's "approximation"), and only the winner is re-estimated by exact maximum
- * likelihood (arima_est.c), falling back to the next best order when its AR or MA roots
- * come within 1.01 of the unit circle.
+ * likelihood (arima_est.c), falling back to the next best order when the roots of an AR or
+ * MA factor come within 1.01 of the unit circle (arima_roots_ok).
  *
  * Lean limits (documented in docs/forecast-models.md): p, q <= 3, P, Q <= 1, p + q + P + Q
  * <= 5, at most 40 orders estimated, at most 3 exact-likelihood refits; seasonal periods

@@ -203,29 +203,33 @@ static double ml_f(const gsl_vector *v, void *arg)
 	return ml_value(s, coef);
 }
 
-static void ml_df(const gsl_vector *v, void *arg, gsl_vector *g)
+static void ml_grad(const gsl_vector *v, void *arg, double f0, gsl_vector *g)
 {
 	size_t k = v->size;
 	double x[ARIMA_MAX_COEF];
 	gsl_vector_view xv = gsl_vector_view_array(x, k);
 
+	/* forward differences: one evaluation per parameter (BFGS tolerates their error) */
 	memcpy(x, v->data, k * sizeof(double));
 	for (size_t i = 0; i < k; i++) {
-		double h = 1e-4 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1);
+		double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1);
 		double x0 = x[i];
 		x[i] = x0 + h;
 		double fp = ml_f(&xv.vector, arg);
-		x[i] = x0 - h;
-		double fm = ml_f(&xv.vector, arg);
 		x[i] = x0;
-		gsl_vector_set(g, i, (fp - fm) / (2 * h));
+		gsl_vector_set(g, i, (fp - f0) / h);
 	}
+}
+
+static void ml_df(const gsl_vector *v, void *arg, gsl_vector *g)
+{
+	ml_grad(v, arg, ml_f(v, arg), g);
 }
 
 static void ml_fdf(const gsl_vector *v, void *arg, double *f, gsl_vector *g)
 {
 	*f = ml_f(v, arg);
-	ml_df(v, arg, g);
+	ml_grad(v, arg, *f, g);
 }
 
 /* BFGS from coef (updated in place). Returns the objective value. */
@@ -256,7 +260,7 @@ static double ml_fit(struct est *s, double *coef)
 				break;
 			if (gsl_multimin_test_gradient(m->gradient, 1e-5) == GSL_SUCCESS)
 				break;
-			if (fabs(prev - m->f) < 1e-10 * (fabs(m->f) + 1e-3))
+			if (fabs(prev - m->f) < 1e-8 * (fabs(m->f) + 1e-3))
 				break;
 			prev = m->f;
 		}
@@ -276,11 +280,10 @@ bool arima_roots_ok(const struct arima_fit *f)
 	const double *phi = f->coef, *theta = phi + o->p, *sphi = theta + o->q;
 	const double *stheta = sphi + o->P;
 	double neg[ARIMA_MAX_PQ];
-	double mseas = o->m > 1 ? (double)o->m : 1;
 
 	if (arima_min_root(phi, o->p) < 1.01)
 		return false;
-	if (o->P && pow(arima_min_root(sphi, o->P), 1.0 / mseas) < 1.01)
+	if (arima_min_root(sphi, o->P) < 1.01)
 		return false;
 	for (unsigned i = 0; i < o->q; i++)
 		neg[i] = -theta[i];
@@ -288,7 +291,7 @@ bool arima_roots_ok(const struct arima_fit *f)
 		return false;
 	for (unsigned i = 0; i < o->Q; i++)
 		neg[i] = -stheta[i];
-	if (o->Q && pow(arima_min_root(neg, o->Q), 1.0 / mseas) < 1.01)
+	if (arima_min_root(neg, o->Q) < 1.01)
 		return false;
 	return true;
 }
