@@ -351,7 +351,7 @@ int fc_mstl(const double *y, size_t n, const unsigned *periods, size_t n_periods
 
 /* ---- the forecasting model ------------------------------------------------------------ */
 
-#define MSTL_SUB "ets"
+#define MSTL_SUB "arima"
 
 struct mstl {
 	unsigned periods[FC_MAX_PERIODS];
