@@ -164,20 +164,20 @@ struct search_state {
 	bool have_best;
 };
 
-static bool is_new(const struct search_state *s, unsigned p, unsigned q, unsigned P,
-		   unsigned Q, bool c)
+static bool is_new(const struct search_state *s, unsigned p, unsigned q, unsigned P, unsigned Q,
+                   bool c)
 {
 	for (size_t i = 0; i < s->k; i++)
-		if (s->res[i].p == p && s->res[i].q == q && s->res[i].P == P &&
-		    s->res[i].Q == Q && s->res[i].c == c)
+		if (s->res[i].p == p && s->res[i].q == q && s->res[i].P == P && s->res[i].Q == Q &&
+		    s->res[i].c == c)
 			return false;
 	return true;
 }
 
 /* Estimate one order; record it; returns its information criterion (INFINITY when it
  * failed or its roots are too close to the unit circle). -ENOMEM is passed on. */
-static int try_order(struct search_state *s, unsigned p, unsigned q, unsigned P, unsigned Q,
-		     bool c, double *ic)
+static int try_order(struct search_state *s, unsigned p, unsigned q, unsigned P, unsigned Q, bool c,
+                     double *ic)
 {
 	struct arima_order o = s->base;
 	struct arima_fit f;
@@ -205,10 +205,9 @@ static int try_order(struct search_state *s, unsigned p, unsigned q, unsigned P,
 
 /* The neighbours in auto.arima's order: seasonal moves first, then non-seasonal. */
 static const int moves[16][4] = {
-	{0, 0, -1, 0}, {0, 0, 0, -1}, {0, 0, 1, 0},  {0, 0, 0, 1},
-	{0, 0, -1, -1}, {0, 0, -1, 1}, {0, 0, 1, -1}, {0, 0, 1, 1},
-	{-1, 0, 0, 0}, {0, -1, 0, 0}, {1, 0, 0, 0},  {0, 1, 0, 0},
-	{-1, -1, 0, 0}, {-1, 1, 0, 0}, {1, -1, 0, 0}, {1, 1, 0, 0},
+        {0, 0, -1, 0},  {0, 0, 0, -1}, {0, 0, 1, 0},  {0, 0, 0, 1},  {0, 0, -1, -1}, {0, 0, -1, 1},
+        {0, 0, 1, -1},  {0, 0, 1, 1},  {-1, 0, 0, 0}, {0, -1, 0, 0}, {1, 0, 0, 0},   {0, 1, 0, 0},
+        {-1, -1, 0, 0}, {-1, 1, 0, 0}, {1, -1, 0, 0}, {1, 1, 0, 0},
 };
 
 static int cmp_tried(const void *a, const void *b)
@@ -220,7 +219,7 @@ static int cmp_tried(const void *a, const void *b)
 
 /* A model for a series whose differences are constant: w_t = mean exactly. */
 static void deterministic_fit(const double *y, size_t n, const struct arima_order *base,
-			      struct arima_fit *f)
+                              struct arima_fit *f)
 {
 	double *w = malloc(n * sizeof(double));
 	size_t nw = 0;
@@ -247,7 +246,7 @@ static void deterministic_fit(const double *y, size_t n, const struct arima_orde
 }
 
 int arima_auto(const double *y, size_t n, unsigned m, const struct arima_search *sp,
-	       struct arima_fit *best)
+               struct arima_fit *best)
 {
 	struct arima_search def;
 	struct search_state s;
@@ -368,10 +367,11 @@ int arima_auto(const double *y, size_t n, unsigned m, const struct arima_search 
 			    nq_ > (int)max_q || nP > (int)max_P || nQ > (int)max_Q ||
 			    np_ + nq_ + nP + nQ > (int)sp->max_order)
 				continue;
-			if (!is_new(&s, (unsigned)np_, (unsigned)nq_, (unsigned)nP, (unsigned)nQ, c))
+			if (!is_new(&s, (unsigned)np_, (unsigned)nq_, (unsigned)nP, (unsigned)nQ,
+			            c))
 				continue;
 			rc = try_order(&s, (unsigned)np_, (unsigned)nq_, (unsigned)nP, (unsigned)nQ,
-				       c, &ic);
+			               c, &ic);
 			if (rc == 0 && ic < best_ic) {
 				best_ic = ic;
 				p = (unsigned)np_;
@@ -432,11 +432,11 @@ out:
 
 struct arima_model {
 	struct arima_fit f;
-	size_t r;          /* state dimension */
-	double *state;     /* predicted state after the data (normalised scale) */
-	double *ytail;     /* the last nd values of y, for integrating the differences */
-	size_t nd;         /* d + D m */
-	double sigma2;     /* innovation variance on the data's scale (for intervals) */
+	size_t r;      /* state dimension */
+	double *state; /* predicted state after the data (normalised scale) */
+	double *ytail; /* the last nd values of y, for integrating the differences */
+	size_t nd;     /* d + D m */
+	double sigma2; /* innovation variance on the data's scale (for intervals) */
 };
 
 static void arima_model_free(void *model)
@@ -593,7 +593,7 @@ static int arima_mean(const void *model, size_t h, double *out)
 }
 
 static int arima_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			   double *out)
+                           double *out)
 {
 	const struct arima_model *a = model;
 	const struct arima_fit *f = &a->f;
@@ -650,7 +650,7 @@ static void arima_describe(const void *model, char *buf, size_t len)
 		c = " drift";
 	if (o->m > 1)
 		snprintf(buf, len, "arima(%u,%u,%u)(%u,%u,%u)[%u]%s", o->p, o->d, o->q, o->P, o->D,
-			 o->Q, o->m, c);
+		         o->Q, o->m, c);
 	else
 		snprintf(buf, len, "arima(%u,%u,%u)%s", o->p, o->d, o->q, c);
 }
@@ -663,14 +663,14 @@ static double arima_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_arima_ops = {
-	.name = "arima",
-	.summary = "ARIMA with automatic (seasonal) order search, exact Kalman likelihood",
-	.cost = 100,
-	.flags = 0,
-	.fit = arima_fit,
-	.mean = arima_mean,
-	.quantiles = arima_quantiles,
-	.describe = arima_describe,
-	.complexity = arima_complexity,
-	.free = arima_model_free,
+        .name = "arima",
+        .summary = "ARIMA with automatic (seasonal) order search, exact Kalman likelihood",
+        .cost = 100,
+        .flags = 0,
+        .fit = arima_fit,
+        .mean = arima_mean,
+        .quantiles = arima_quantiles,
+        .describe = arima_describe,
+        .complexity = arima_complexity,
+        .free = arima_model_free,
 };

@@ -20,14 +20,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ARIMA_MAX_PQ 5      /* p, q, P, Q each at most this */
+#define ARIMA_MAX_PQ   5 /* p, q, P, Q each at most this */
 #define ARIMA_MAX_COEF (4 * ARIMA_MAX_PQ + 1)
 
 struct arima_order {
 	unsigned p, d, q;
 	unsigned P, D, Q;
-	unsigned m;          /* seasonal period (0 or 1: none) */
-	bool constant;       /* estimate mu (only meaningful when d + D <= 1) */
+	unsigned m;    /* seasonal period (0 or 1: none) */
+	bool constant; /* estimate mu (only meaningful when d + D <= 1) */
 };
 
 /* One fitted order. Coefficients are on the normalised scale except where noted. */
@@ -48,7 +48,7 @@ struct arima_fit {
 /* The expanded ARMA polynomials of a fit: w~_t = sum_{k=1..np} ar[k-1] w~_{t-k} + e_t +
  * sum_{k=1..nq} ma[k-1] e_{t-k}. Arrays need room for ARIMA_MAX_PQ * (m + 1) values. */
 void arima_expand(const struct arima_order *o, const double *coef, double *ar, size_t *np,
-		  double *ma, size_t *nq);
+                  double *ma, size_t *nq);
 
 /* Exact Gaussian log-likelihood of the zero-mean ARMA(ar, ma) on x[0..n) with unit
  * innovation variance (Mélard's fast Chandrasekhar-type recursions for the Kalman filter,
@@ -56,12 +56,12 @@ void arima_expand(const struct arima_order *o, const double *coef, double *ar, s
  * sum log F_t. When state is not NULL it receives the predicted state after x (r values,
  * r = max(np, nq + 1)). Returns 0, or -EDOM when the AR part is not stationary. */
 int arima_kalman(const double *ar, size_t np, const double *ma, size_t nq, const double *x,
-		 size_t n, double *ssq, double *sumlog, double *state);
+                 size_t n, double *ssq, double *sumlog, double *state);
 
 /* Conditional-sum-of-squares residuals: e[t] for t >= np (earlier ones are 0). Returns
  * the sum of squares. */
-double arima_css_resid(const double *ar, size_t np, const double *ma, size_t nq,
-		       const double *x, size_t n, double *e);
+double arima_css_resid(const double *ar, size_t np, const double *ma, size_t nq, const double *x,
+                       size_t n, double *e);
 
 /* Smallest modulus of the roots of 1 - sum c_k z^k (k = 1..deg): > 1 means stationary
  * (or, for 1 + sum c_k z^k with c negated, invertible). 2 (or more) when deg is 0. */
@@ -76,15 +76,14 @@ int arima_invpartrans(const double *c, size_t p, double *raw);
 /* ---- arima_est.c: estimating one order ------------------------------------------------ */
 
 /* w = (1 - B)^d (1 - B^m)^D y: writes n - d - D m values to w (n must exceed that). */
-size_t arima_difference(const double *y, size_t n, unsigned d, unsigned D, unsigned m,
-			double *w);
+size_t arima_difference(const double *y, size_t n, unsigned d, unsigned D, unsigned m, double *w);
 
 /* Fit order o to y[0..n). css_only: conditional sum of squares (with the AICc of R's
  * approximation: nstar log sigma2 + 2 k + small-sample term); else CSS start followed by
  * exact maximum likelihood. Returns 0, -EDOM (too short, or no stationary / invertible
  * solution), -ENOMEM. */
 int arima_fit_order(const double *y, size_t n, const struct arima_order *o, bool css_only,
-		    struct arima_fit *f);
+                    struct arima_fit *f);
 
 /* The coefficients on the data's scale, in R's order: ar, ma, sar, sma, then intercept
  * (d + D = 0) or drift (per step of y). Returns how many. */
@@ -101,8 +100,8 @@ bool arima_roots_ok(const struct arima_fit *f);
 
 struct arima_search {
 	unsigned max_p, max_q, max_P, max_Q, max_order;
-	unsigned max_models;  /* models estimated in the stepwise search */
-	unsigned max_m;       /* longest seasonal period modelled (longer: non-seasonal) */
+	unsigned max_models; /* models estimated in the stepwise search */
+	unsigned max_m;      /* longest seasonal period modelled (longer: non-seasonal) */
 };
 
 void arima_search_defaults(struct arima_search *s);
@@ -119,6 +118,6 @@ unsigned arima_nsdiffs(const double *x, size_t n, unsigned m);
  * for the best order (falling back to the next best when its roots are too close to the
  * unit circle). Returns 0 and *best, -EDOM, -ENOMEM. */
 int arima_auto(const double *y, size_t n, unsigned m, const struct arima_search *s,
-	       struct arima_fit *best);
+               struct arima_fit *best);
 
 #endif

@@ -25,10 +25,9 @@
 #include <gsl/gsl_vector.h>
 
 #define ARIMA_CSS_ITER 50
-#define ARIMA_ML_ITER 60
+#define ARIMA_ML_ITER  60
 
-size_t arima_difference(const double *y, size_t n, unsigned d, unsigned D, unsigned m,
-			double *w)
+size_t arima_difference(const double *y, size_t n, unsigned d, unsigned D, unsigned m, double *w)
 {
 	size_t len = n;
 
@@ -63,11 +62,11 @@ static size_t poly_room(const struct arima_order *o)
 /* What the objective functions need. */
 struct est {
 	const struct arima_order *o;
-	const double *xt;      /* normalised w */
+	const double *xt; /* normalised w */
 	size_t n;
-	double mu_fixed;       /* mean when not estimated */
-	double *x;             /* xt - mu */
-	double *e;             /* residuals */
+	double mu_fixed; /* mean when not estimated */
+	double *x;       /* xt - mu */
+	double *e;       /* residuals */
 	double *ar, *ma;
 	size_t np, nq;
 	double coef[ARIMA_MAX_COEF];
@@ -118,7 +117,7 @@ static double css_fit(struct est *s, double *coef)
 	gsl_multifit_nlinear_fdf fdf = {.f = css_f, .n = nres, .p = k, .params = s};
 	gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
 	gsl_multifit_nlinear_workspace *ws =
-		gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, nres, k);
+	        gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, nres, k);
 	gsl_vector *x0 = gsl_vector_calloc(k);
 	if (!ws || !x0)
 		goto out;
@@ -246,10 +245,9 @@ static double ml_fit(struct est *s, double *coef)
 			return 1e10;
 	}
 	double best = INFINITY;
-	gsl_multimin_function_fdf fn = {.f = ml_f, .df = ml_df, .fdf = ml_fdf, .n = k,
-					.params = s};
+	gsl_multimin_function_fdf fn = {.f = ml_f, .df = ml_df, .fdf = ml_fdf, .n = k, .params = s};
 	gsl_multimin_fdfminimizer *m =
-		gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, k);
+	        gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, k);
 	gsl_vector_view x0 = gsl_vector_view_array(raw, k);
 	if (!m)
 		return 1e10;
@@ -297,7 +295,7 @@ bool arima_roots_ok(const struct arima_fit *f)
 }
 
 int arima_fit_order(const double *y, size_t n, const struct arima_order *o, bool css_only,
-		    struct arima_fit *f)
+                    struct arima_fit *f)
 {
 	size_t k = n_coef(o);
 	unsigned m = o->m > 1 ? o->m : 1;
@@ -339,8 +337,14 @@ int arima_fit_order(const double *y, size_t n, const struct arima_order *o, bool
 	f->nused = nw;
 	for (size_t t = 0; t < nw; t++)
 		xt[t] = (w[t] - mean) / f->wsd;
-	struct est s = {.o = o, .xt = xt, .n = nw, .mu_fixed = -mean / f->wsd, .x = x, .e = e,
-			.ar = ar, .ma = ma};
+	struct est s = {.o = o,
+	                .xt = xt,
+	                .n = nw,
+	                .mu_fixed = -mean / f->wsd,
+	                .x = x,
+	                .e = e,
+	                .ar = ar,
+	                .ma = ma};
 	double ss = css_fit(&s, f->coef);
 	if (!isfinite(ss) || !(ss > 0)) {
 		rc = -EDOM;

@@ -27,7 +27,7 @@
 #include <gsl/gsl_poly.h>
 
 void arima_expand(const struct arima_order *o, const double *coef, double *ar, size_t *np,
-		  double *ma, size_t *nq)
+                  double *ma, size_t *nq)
 {
 	const double *phi = coef, *theta = coef + o->p, *sphi = theta + o->q;
 	const double *stheta = sphi + o->P;
@@ -101,7 +101,7 @@ static int gauss_solve(double *A, double *b, size_t k)
 /* Autocovariances gamma[0..lagmax] (unit innovation variance) and psi weights
  * psi[0..lagmax] of the ARMA process. Returns 0 or -EDOM (not stationary). */
 static int acov(const double *ar, size_t np, const double *ma, size_t nq, size_t lagmax,
-		double *gamma, double *psi, double *work)
+                double *gamma, double *psi, double *work)
 {
 	size_t k = np + 1;
 	double *A = work, *rhs = work + k * k;
@@ -149,13 +149,12 @@ static int acov(const double *ar, size_t np, const double *ma, size_t nq, size_t
 }
 
 int arima_kalman(const double *ar, size_t np, const double *ma, size_t nq, const double *x,
-		 size_t n, double *ssq, double *sumlog, double *state)
+                 size_t n, double *ssq, double *sumlog, double *state)
 {
 	size_t r = np > nq + 1 ? np : nq + 1;
 	size_t kk = np + 1;
 	size_t top = r > np ? r : np;
-	double *buf = malloc((6 * r + 2 * (r + 1) + kk * kk + 2 * (top + 1) + kk) *
-			     sizeof(double));
+	double *buf = malloc((6 * r + 2 * (r + 1) + kk * kk + 2 * (top + 1) + kk) * sizeof(double));
 	int rc = 0;
 
 	if (!buf)
@@ -232,8 +231,8 @@ out:
 	return rc;
 }
 
-double arima_css_resid(const double *ar, size_t np, const double *ma, size_t nq,
-		       const double *x, size_t n, double *e)
+double arima_css_resid(const double *ar, size_t np, const double *ma, size_t nq, const double *x,
+                       size_t n, double *e)
 {
 	size_t ia[64], ib[64], na = 0, nb = 0;
 	double ca[64], cb[64];

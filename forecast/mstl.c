@@ -38,7 +38,7 @@
 /* ---- STL ------------------------------------------------------------------------------ */
 
 /* Positions are 1-based as in the paper: Y(j) is y[j - 1]. */
-#define AT(a, j) ((a)[(j) - 1])
+#define AT(a, j) ((a)[(j)-1])
 
 static unsigned next_odd(double x)
 {
@@ -49,8 +49,7 @@ static unsigned next_odd(double x)
 	return (unsigned)v;
 }
 
-void fc_stl_params_init(struct fc_stl_params *p, unsigned period, unsigned s_window,
-			bool robust)
+void fc_stl_params_init(struct fc_stl_params *p, unsigned period, unsigned s_window, bool robust)
 {
 	memset(p, 0, sizeof(*p));
 	p->period = period;
@@ -69,7 +68,7 @@ void fc_stl_params_init(struct fc_stl_params *p, unsigned period, unsigned s_win
 
 /* Local (degree 0 or 1) tricube-weighted fit at xs over positions nleft..nright of y. */
 static bool est(const double *y, size_t n, size_t len, unsigned deg, double xs, double *ys,
-		size_t nleft, size_t nright, double *w, bool userw, const double *rw)
+                size_t nleft, size_t nright, double *w, bool userw, const double *rw)
 {
 	double range = (double)n - 1;
 	double h = fmax(xs - (double)nleft, (double)nright - xs);
@@ -119,7 +118,7 @@ static bool est(const double *y, size_t n, size_t len, unsigned deg, double xs, 
 
 /* Loess smooth of y[1..n] with span len, evaluated every njump points. */
 static void ess(const double *y, size_t n, size_t len, unsigned deg, size_t njump, bool userw,
-		const double *rw, double *ys, double *res)
+                const double *rw, double *ys, double *res)
 {
 	if (n < 2) {
 		AT(ys, 1) = AT(y, 1);
@@ -134,7 +133,7 @@ static void ess(const double *y, size_t n, size_t len, unsigned deg, size_t njum
 		nright = n;
 		for (size_t i = 1; i <= n; i += newnj)
 			if (!est(y, n, len, deg, (double)i, &AT(ys, i), nleft, nright, res, userw,
-				 rw))
+			         rw))
 				AT(ys, i) = AT(y, i);
 	} else if (newnj == 1) {
 		size_t nsh = (len + 1) / 2;
@@ -146,7 +145,7 @@ static void ess(const double *y, size_t n, size_t len, unsigned deg, size_t njum
 				nright++;
 			}
 			if (!est(y, n, len, deg, (double)i, &AT(ys, i), nleft, nright, res, userw,
-				 rw))
+			         rw))
 				AT(ys, i) = AT(y, i);
 		}
 	} else {
@@ -163,7 +162,7 @@ static void ess(const double *y, size_t n, size_t len, unsigned deg, size_t njum
 				nright = len + i - nsh;
 			}
 			if (!est(y, n, len, deg, (double)i, &AT(ys, i), nleft, nright, res, userw,
-				 rw))
+			         rw))
 				AT(ys, i) = AT(y, i);
 		}
 	}
@@ -176,7 +175,7 @@ static void ess(const double *y, size_t n, size_t len, unsigned deg, size_t njum
 		size_t k = ((n - 1) / newnj) * newnj + 1;
 		if (k != n) {
 			if (!est(y, n, len, deg, (double)n, &AT(ys, n), nleft, nright, res, userw,
-				 rw))
+			         rw))
 				AT(ys, n) = AT(y, n);
 			if (k != n - 1) {
 				double delta = (AT(ys, n) - AT(ys, k)) / (double)(n - k);
@@ -204,8 +203,8 @@ static void mav(const double *x, size_t n, size_t len, double *ave)
 
 /* Cycle-subseries smoothing: season[1..n + 2 np] (one extra cycle at each end). */
 static void subseries(const double *y, size_t n, size_t np, size_t ns, unsigned isdeg,
-		      size_t nsjump, bool userw, const double *rw, double *season, double *w1,
-		      double *w2, double *w3, double *w4)
+                      size_t nsjump, bool userw, const double *rw, double *season, double *w1,
+                      double *w2, double *w3, double *w4)
 {
 	for (size_t j = 1; j <= np; j++) {
 		size_t k = (n - j) / np + 1;
@@ -220,7 +219,7 @@ static void subseries(const double *y, size_t n, size_t np, size_t ns, unsigned 
 			AT(w2, 1) = AT(w2, 2);
 		size_t nleft = k >= ns ? k - ns + 1 : 1;
 		if (!est(w1, k, ns, isdeg, (double)(k + 1), &AT(w2, k + 2), nleft, k, w4, userw,
-			 w3))
+		         w3))
 			AT(w2, k + 2) = AT(w2, k + 1);
 		for (size_t m = 1; m <= k + 2; m++)
 			AT(season, (m - 1) * np + j) = AT(w2, m);
@@ -270,7 +269,7 @@ static size_t odd3(unsigned v)
 }
 
 int fc_stl(const double *y, size_t n, const struct fc_stl_params *p, double *seasonal,
-	   double *trend)
+           double *trend)
 {
 	size_t np = p->period < 2 ? 2 : p->period;
 	size_t ns = odd3(p->s_window), nt = odd3(p->t_window), nl = odd3(p->l_window);
@@ -295,7 +294,7 @@ int fc_stl(const double *y, size_t n, const struct fc_stl_params *p, double *sea
 			for (size_t i = 0; i < n; i++)
 				w1[i] = y[i] - trend[i];
 			subseries(w1, n, np, ns, p->s_degree, p->s_jump ? p->s_jump : 1, userw, rw,
-				  w2, w3, w4, w5, seasonal);
+			          w2, w3, w4, w5, seasonal);
 			/* low-pass filter of the cycle-subseries: MA np, MA np, MA 3, loess */
 			mav(w2, len, np, w3);
 			mav(w3, len - np + 1, np, w1);
@@ -305,7 +304,8 @@ int fc_stl(const double *y, size_t n, const struct fc_stl_params *p, double *sea
 				seasonal[i] = w2[np + i] - w1[i];
 			for (size_t i = 0; i < n; i++)
 				w1[i] = y[i] - seasonal[i];
-			ess(w1, n, nt, p->t_degree, p->t_jump ? p->t_jump : 1, userw, rw, trend, w3);
+			ess(w1, n, nt, p->t_degree, p->t_jump ? p->t_jump : 1, userw, rw, trend,
+			    w3);
 		}
 		if (k >= p->outer)
 			break;
@@ -320,8 +320,8 @@ int fc_stl(const double *y, size_t n, const struct fc_stl_params *p, double *sea
 	return rc;
 }
 
-int fc_mstl(const double *y, size_t n, const unsigned *periods, size_t n_periods,
-	    unsigned iterate, bool robust, double *seasonal, double *trend)
+int fc_mstl(const double *y, size_t n, const unsigned *periods, size_t n_periods, unsigned iterate,
+            bool robust, double *seasonal, double *trend)
 {
 	double *deseas = malloc(n * sizeof(double));
 	int rc = 0;
@@ -360,7 +360,7 @@ struct mstl {
 	size_t n_periods;
 	const struct fc_model_ops *sub;
 	void *sub_model;
-	double *seas_fc;  /* [horizon] sum of the seasonal components' last cycles */
+	double *seas_fc; /* [horizon] sum of the seasonal components' last cycles */
 	size_t horizon;
 };
 
@@ -462,8 +462,7 @@ static int mstl_mean(const void *model, size_t h, double *out)
 	return 0;
 }
 
-static int mstl_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			  double *out)
+static int mstl_quantiles(const void *model, size_t h, const double *levels, size_t nl, double *out)
 {
 	const struct mstl *m = model;
 
@@ -503,14 +502,14 @@ static double mstl_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_mstl_ops = {
-	.name = "mstl",
-	.summary = "multi-seasonal decomposition (STL per period), adjusted series by ARIMA",
-	.cost = 40,
-	.flags = FC_MODEL_SEASONAL | FC_MODEL_MULTI,
-	.fit = mstl_fit,
-	.mean = mstl_mean,
-	.quantiles = mstl_quantiles,
-	.describe = mstl_describe,
-	.complexity = mstl_complexity,
-	.free = mstl_free,
+        .name = "mstl",
+        .summary = "multi-seasonal decomposition (STL per period), adjusted series by ARIMA",
+        .cost = 40,
+        .flags = FC_MODEL_SEASONAL | FC_MODEL_MULTI,
+        .fit = mstl_fit,
+        .mean = mstl_mean,
+        .quantiles = mstl_quantiles,
+        .describe = mstl_describe,
+        .complexity = mstl_complexity,
+        .free = mstl_free,
 };

@@ -24,18 +24,17 @@ struct fc_stl_params {
 };
 
 /* R's stl(x, s.window = s_window, robust = robust) defaults for a period. */
-void fc_stl_params_init(struct fc_stl_params *p, unsigned period, unsigned s_window,
-			bool robust);
+void fc_stl_params_init(struct fc_stl_params *p, unsigned period, unsigned s_window, bool robust);
 
 /* Decompose y[0..n) (n > 2 period): seasonal[] and trend[] (remainder = y - both).
  * Returns 0, -EDOM (too short), -ENOMEM. */
 int fc_stl(const double *y, size_t n, const struct fc_stl_params *p, double *seasonal,
-	   double *trend);
+           double *trend);
 
 /* MSTL: periods ascending (each with n >= 2 period), `iterate` passes over the periods
  * (R: 2), s.window 7 + 4 i for the i-th period (i = 1, 2, ...). Writes seasonal[k * n + t]
  * for period k and trend[t]; remainder = y - trend - sum of seasonals. */
-int fc_mstl(const double *y, size_t n, const unsigned *periods, size_t n_periods,
-	    unsigned iterate, bool robust, double *seasonal, double *trend);
+int fc_mstl(const double *y, size_t n, const unsigned *periods, size_t n_periods, unsigned iterate,
+            bool robust, double *seasonal, double *trend);
 
 #endif

@@ -44,15 +44,15 @@
 #include <string.h>
 
 #define PR_CHANGEPOINTS 25
-#define PR_CP_RANGE 0.8
-#define PR_TAU 0.05           /* changepoint prior scale */
-#define PR_SEAS_SD 10.0       /* seasonality and holiday prior scale */
-#define PR_TREND_SD 5.0
-#define PR_SIGMA_SD 0.5
-#define PR_ORDER_FIRST 10
-#define PR_ORDER_OTHER 10
-#define PR_MAX_HARM 64
-#define PR_MAX_EVENTS 16
+#define PR_CP_RANGE     0.8
+#define PR_TAU          0.05 /* changepoint prior scale */
+#define PR_SEAS_SD      10.0 /* seasonality and holiday prior scale */
+#define PR_TREND_SD     5.0
+#define PR_SIGMA_SD     0.5
+#define PR_ORDER_FIRST  10
+#define PR_ORDER_OTHER  10
+#define PR_MAX_HARM     64
+#define PR_MAX_EVENTS   16
 
 struct pr_window {
 	size_t start, end;
@@ -61,22 +61,22 @@ struct pr_window {
 };
 
 struct prophet {
-	size_t n;                     /* history length; t = i / (n - 1) */
+	size_t n; /* history length; t = i / (n - 1) */
 	double scale;
 	size_t n_cp;
-	double cp[PR_CHANGEPOINTS];   /* scaled changepoint times */
+	double cp[PR_CHANGEPOINTS]; /* scaled changepoint times */
 	size_t n_harm;
 	double harm_freq[PR_MAX_HARM]; /* cycles per step */
 	unsigned periods[FC_MAX_PERIODS];
 	size_t n_periods;
-	size_t n_ev;                  /* learned event columns */
+	size_t n_ev; /* learned event columns */
 	unsigned ev_id[PR_MAX_EVENTS];
-	struct pr_window *win;        /* all windows (copied) */
+	struct pr_window *win; /* all windows (copied) */
 	size_t n_win;
-	size_t p;                     /* columns: k, m, deltas, sin/cos pairs, events */
+	size_t p; /* columns: k, m, deltas, sin/cos pairs, events */
 	double *theta;
-	double sigma2;                /* noise variance, scaled */
-	double lambda;                /* mean |delta| */
+	double sigma2; /* noise variance, scaled */
+	double lambda; /* mean |delta| */
 };
 
 static void prophet_free(void *model)
@@ -123,8 +123,8 @@ static void design_row(const struct prophet *m, size_t i, double *x)
 	for (size_t e = 0; e < m->n_ev; e++) {
 		double v = 0;
 		for (size_t w = 0; w < m->n_win; w++)
-			if (m->win[w].mult <= 0 && m->win[w].id == m->ev_id[e] && i >= m->win[w].start &&
-			    i < m->win[w].end)
+			if (m->win[w].mult <= 0 && m->win[w].id == m->ev_id[e] &&
+			    i >= m->win[w].start && i < m->win[w].end)
 				v = 1;
 		x[col_ev(m) + e] = v;
 	}
@@ -238,7 +238,7 @@ static int chol_solve(double *A, double *b, size_t p)
 
 /* f(x) = 1/2 x'Gx - c'x + 1/2 sum ridge_j x_j^2 + l1 sum_{j in [d0, d1)} |x_j| */
 static double objective(const double *G, const double *c, size_t p, size_t d0, size_t d1,
-			const double *ridge, double l1, const double *x)
+                        const double *ridge, double l1, const double *x)
 {
 	double f = 0;
 
@@ -261,7 +261,7 @@ static double objective(const double *G, const double *c, size_t p, size_t d0, s
  * optimality conditions hold. Coefficients outside [d0, d1) are always active. x is the
  * warm start and the result. */
 static int feature_sign(const double *G, const double *c, size_t p, size_t d0, size_t d1,
-			const double *ridge, double l1, double *x)
+                        const double *ridge, double l1, double *x)
 {
 	double *A = malloc((p * p + 6 * p) * sizeof(double));
 	size_t *F = malloc(p * sizeof(size_t));
@@ -291,7 +291,8 @@ static int feature_sign(const double *G, const double *c, size_t p, size_t d0, s
 			for (size_t a = 0; a < nf; a++) {
 				for (size_t e = 0; e < nf; e++)
 					A[a * nf + e] = G[F[a] * p + F[e]];
-				A[a * nf + a] += ridge[F[a]] + 1e-12 * (G[F[a] * p + F[a]] + 1e-300);
+				A[a * nf + a] +=
+				        ridge[F[a]] + 1e-12 * (G[F[a] * p + F[a]] + 1e-300);
 				b[a] = c[F[a]] - l1 * sg[F[a]];
 			}
 			if (chol_solve(A, b, nf) < 0) {
@@ -342,7 +343,8 @@ static int feature_sign(const double *G, const double *c, size_t p, size_t d0, s
 		for (size_t j = 0; j < p && ok; j++) {
 			bool pen = j >= d0 && j < d1;
 			if (!pen || x[j] != 0)
-				ok = fabs(grad[j] + (pen ? l1 * sg[j] : 0)) <= tol * 100 + 1e-7 * l1;
+				ok = fabs(grad[j] + (pen ? l1 * sg[j] : 0)) <=
+				     tol * 100 + 1e-7 * l1;
 		}
 		if (!ok) {
 			solve = true;
@@ -508,7 +510,7 @@ static int prophet_mean(const void *model, size_t h, double *out)
 }
 
 static int prophet_quantiles(const void *model, size_t h, const double *levels, size_t nl,
-			     double *out)
+                             double *out)
 {
 	const struct prophet *m = model;
 	double *mean = malloc(2 * h * sizeof(double));
@@ -557,14 +559,14 @@ static double prophet_complexity(const void *model)
 }
 
 const struct fc_model_ops fc_prophet_ops = {
-	.name = "prophet",
-	.summary = "Prophet-style additive model: piecewise-linear trend, Fourier seasons, events",
-	.cost = 30,
-	.flags = FC_MODEL_EVENTS,
-	.fit = prophet_fit,
-	.mean = prophet_mean,
-	.quantiles = prophet_quantiles,
-	.describe = prophet_describe,
-	.complexity = prophet_complexity,
-	.free = prophet_free,
+        .name = "prophet",
+        .summary = "Prophet-style additive model: piecewise-linear trend, Fourier seasons, events",
+        .cost = 30,
+        .flags = FC_MODEL_EVENTS,
+        .fit = prophet_fit,
+        .mean = prophet_mean,
+        .quantiles = prophet_quantiles,
+        .describe = prophet_describe,
+        .complexity = prophet_complexity,
+        .free = prophet_free,
 };

@@ -29,27 +29,28 @@ static void matches_r(void **state)
 {
 	(void)state;
 	static const double yhat[14] = {
-		101.3873358719, 94.0206214684,  97.6674836145,  106.5922529896, 108.0981073630,
-		107.7175657459, 109.5271953565, 104.8982639035, 97.5315495000,  101.1784116460,
-		110.1031810211, 111.6090353946, 111.2284937774, 113.0381233881,
+	        101.3873358719, 94.0206214684,  97.6674836145,  106.5922529896, 108.0981073630,
+	        107.7175657459, 109.5271953565, 104.8982639035, 97.5315495000,  101.1784116460,
+	        110.1031810211, 111.6090353946, 111.2284937774, 113.0381233881,
 	};
 	static const double lo[14] = {
-		100.5728867244, 93.2278294744,  96.9863214669,  105.8865689791, 107.3674650029,
-		106.9696447478, 108.7564837057, 104.2328513580, 96.7815447637,  100.4571086344,
-		109.3501973715, 110.7844977117, 110.5037098728, 112.1982700642,
+	        100.5728867244, 93.2278294744,  96.9863214669,  105.8865689791, 107.3674650029,
+	        106.9696447478, 108.7564837057, 104.2328513580, 96.7815447637,  100.4571086344,
+	        109.3501973715, 110.7844977117, 110.5037098728, 112.1982700642,
 	};
 	static const double hi[14] = {
-		102.1200104837, 94.6933763175,  98.4355588440,  107.3708618964, 108.8230170937,
-		108.4475860039, 110.2670645164, 105.6284682135, 98.3365808968,  101.9461395776,
-		110.9043852237, 112.4342162092, 112.0211441964, 113.7825145393,
+	        102.1200104837, 94.6933763175,  98.4355588440,  107.3708618964, 108.8230170937,
+	        108.4475860039, 110.2670645164, 105.6284682135, 98.3365808968,  101.9461395776,
+	        110.9043852237, 112.4342162092, 112.0211441964, 113.7825145393,
 	};
 	double y[200], mean[14], q[28], lv[2] = {0.1, 0.9};
 	unsigned per = 7;
 	for (size_t t = 0; t < 200; t++)
 		y[t] = 50 + 0.1 * (double)t + (t > 120 ? 0.4 * (double)(t - 120) : 0) +
-		       6 * sin(2 * M_PI * (double)t / 7) + 3 * cos(4 * M_PI * (double)t / 7) + noise(t);
-	struct fc_fit_in in = {.y = y, .n = 200, .periods = &per, .n_periods = 1, .horizon = 14,
-			       .step = 86400};
+		       6 * sin(2 * M_PI * (double)t / 7) + 3 * cos(4 * M_PI * (double)t / 7) +
+		       noise(t);
+	struct fc_fit_in in = {
+	        .y = y, .n = 200, .periods = &per, .n_periods = 1, .horizon = 14, .step = 86400};
 	void *m = NULL;
 	char name[64];
 
@@ -100,10 +101,11 @@ static void cycles_recovered(void **state)
 	assert_true(strncmp(r->model, "prophet(", 8) == 0);
 	for (size_t st = 0; st < h; st++) {
 		double t = (double)(n + st);
-		double truth = 500 + 0.2 * t + 40 * sin(2 * M_PI * t / 24) +
-			       15 * cos(2 * M_PI * t / 168);
+		double truth =
+		        500 + 0.2 * t + 40 * sin(2 * M_PI * t / 24) + 15 * cos(2 * M_PI * t / 168);
 		assert_near(r->point[st], truth, 2);
-		assert_true(r->q[st * 3] <= r->q[st * 3 + 1] && r->q[st * 3 + 1] <= r->q[st * 3 + 2]);
+		assert_true(r->q[st * 3] <= r->q[st * 3 + 1] &&
+		            r->q[st * 3 + 1] <= r->q[st * 3 + 2]);
 	}
 	assert_int_equal(r->cand[0].status, 0);
 	fc_result_free(r);
@@ -120,11 +122,11 @@ static void events(void **state)
 	double *v = malloc(n * sizeof(double)), mean[48], base[48];
 	unsigned per = 24;
 	struct fc_window w[5] = {
-		{.start = 24 * 3 + 10, .end = 24 * 3 + 16, .id = 0},
-		{.start = 24 * 7 + 10, .end = 24 * 7 + 16, .id = 0},
-		{.start = 24 * 11 + 10, .end = 24 * 11 + 16, .id = 0},
-		{.start = n + 10, .end = n + 16, .id = 0},          /* future, learned */
-		{.start = n + 30, .end = n + 34, .id = 1, .multiplier = 2}, /* future, given */
+	        {.start = 24 * 3 + 10, .end = 24 * 3 + 16, .id = 0},
+	        {.start = 24 * 7 + 10, .end = 24 * 7 + 16, .id = 0},
+	        {.start = 24 * 11 + 10, .end = 24 * 11 + 16, .id = 0},
+	        {.start = n + 10, .end = n + 16, .id = 0},                  /* future, learned */
+	        {.start = n + 30, .end = n + 34, .id = 1, .multiplier = 2}, /* future, given */
 	};
 	assert_non_null(v);
 	for (size_t t = 0; t < n; t++) {
@@ -133,8 +135,13 @@ static void events(void **state)
 			if (t >= w[i].start && t < w[i].end)
 				v[t] += 50;
 	}
-	struct fc_fit_in in = {.y = v, .n = n, .periods = &per, .n_periods = 1, .horizon = h,
-			       .events = w, .n_events = 5};
+	struct fc_fit_in in = {.y = v,
+	                       .n = n,
+	                       .periods = &per,
+	                       .n_periods = 1,
+	                       .horizon = h,
+	                       .events = w,
+	                       .n_events = 5};
 	void *m = NULL, *m0 = NULL;
 	assert_int_equal(fc_prophet_ops.fit(&in, &m), 0);
 	in.n_events = 0;
@@ -199,10 +206,10 @@ static void scale_and_constant(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(matches_r),
-		cmocka_unit_test(cycles_recovered),
-		cmocka_unit_test(events),
-		cmocka_unit_test(scale_and_constant),
+	        cmocka_unit_test(matches_r),
+	        cmocka_unit_test(cycles_recovered),
+	        cmocka_unit_test(events),
+	        cmocka_unit_test(scale_and_constant),
 	};
 	tlog_set_level(TLOG_ERROR);
 	gsl_set_error_handler_off();
