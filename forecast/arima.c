@@ -280,6 +280,8 @@ int arima_auto(const double *y, size_t n, unsigned m, const struct arima_search 
 		if (max_Q > n / 3 / m)
 			max_Q = (unsigned)(n / 3 / m);
 		s.base.D = n > 2 * (size_t)m ? arima_nsdiffs(y, n, m) : 0;
+		if (s.base.D == 0 && max_P == 0 && max_Q == 0)
+			m = s.base.m = 1; /* too short for seasonal terms */
 	} else {
 		max_P = max_Q = 0;
 	}
@@ -648,7 +650,7 @@ static void arima_describe(const void *model, char *buf, size_t len)
 		c = " mean";
 	else if (o->constant && o->d + o->D == 1)
 		c = " drift";
-	if (o->m > 1)
+	if (o->m > 1 && (o->P || o->D || o->Q))
 		snprintf(buf, len, "arima(%u,%u,%u)(%u,%u,%u)[%u]%s", o->p, o->d, o->q, o->P, o->D,
 		         o->Q, o->m, c);
 	else
