@@ -34,7 +34,7 @@ const struct fc_model_entry fc_models[] = {
         {"theta", &fc_theta_ops, FC_TF_NONE, true},
         {"arima", &fc_arima_ops, FC_TF_NONE, true},
         {"mstl", &fc_mstl_ops, FC_TF_NONE, true},
-        {"prophet", &fc_prophet_ops, FC_TF_NONE, true},
+        {"prophet", &fc_prophet_ops, FC_TF_NONE, false},
         /* Slot for the recurrent network model: {"rnn", &fc_rnn_ops, FC_TF_NONE, false}, */
 };
 
