@@ -196,9 +196,10 @@ static const char *const dataplane_keys[] = {
         "pipe_profiles", "subport_profiles",
         "classes",       "prefixes",
         "prefixes6",     "mbufs",
-        "burst",         "ring_size",
-        "idle_sleep",    "stats_interval",
-        "realtime",      NULL,
+        "burst",         "enqueue_burst",
+        "ring_size",     "idle_sleep",
+        "stats_interval", "realtime",
+        NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -290,6 +291,7 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 		get_uint(&l, s, "prefixes6", &c->max_prefixes6, 16, 1u << 16, false);
 		get_uint(&l, s, "mbufs", &c->mbufs, 1024, 1u << 24, false);
 		get_uint(&l, s, "burst", &c->burst, 1, DP_MAX_BURST, false);
+		get_uint(&l, s, "enqueue_burst", &c->enq_burst, 1, DP_MAX_BURST, false);
 		get_uint(&l, s, "ring_size", &c->ring_size, 64, 1u << 20, true);
 		v = get(&l, s, "idle_sleep");
 		if (v) {
@@ -371,6 +373,15 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 	if (c->burst > c->ring_size / 2)
 		conf_err(&l, "dataplane", "burst", "must be at most half of ring_size (%u)",
 		         c->ring_size);
+	/* See enqueue_burst in docs/dataplane.md: the scheduler is offered more than it
+	 * sends, so that under overload its queues fill. */
+	if (!c->enq_burst)
+		c->enq_burst = RTE_MIN(2 * c->burst, (uint32_t)DP_MAX_BURST);
+	else if (c->enq_burst < c->burst)
+		conf_err(&l, "dataplane", "enqueue_burst", "must be at least burst (%u)", c->burst);
+	if (c->enq_burst > c->ring_size / 2)
+		conf_err(&l, "dataplane", "enqueue_burst",
+		         "must be at most half of ring_size (%u)", c->ring_size);
 	if (l.d)
 		iniparser_freedict(l.d);
 	if (l.errors) {
