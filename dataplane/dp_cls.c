@@ -136,13 +136,23 @@ unsigned dp_classify_burst(const struct dp_lcore *lc, struct rte_mbuf *const *pk
 	rte_lpm_lookup_bulk(lc->lpm4, ip4, hop4, n4);
 	for (unsigned k = 0; k < n4; k++) {
 		const struct rte_ipv4_hdr *ip = hdr4[k];
-		const uint8_t *src = (const uint8_t *)&ip->src_addr;
 		unsigned dscp = ip->type_of_service >> 2;
-		uint32_t nh = hop4[k] & 0x00FFFFFF;
-		if ((hop4[k] & RTE_LPM_LOOKUP_SUCCESS) && nh < t->n_pfx)
-			cls[at4[k]] = pick(t, t->pfx_off[nh], t->pfx_n[nh], dscp, AF_INET, src);
+		uint32_t nh = hop4[k] & 0x00FFFFFF, off, cnt;
+		const struct dp_cand *c;
+		if ((hop4[k] & RTE_LPM_LOOKUP_SUCCESS) && nh < t->n_pfx) {
+			off = t->pfx_off[nh];
+			cnt = t->pfx_n[nh];
+		} else {
+			off = t->nodst_off;
+			cnt = t->nodst_n;
+		}
+		/* the usual case: the most specific class matches whatever the DSCP and source */
+		c = &t->cand[off];
+		if (likely(cnt && c->n_src == 0 && ((c->dscp_mask >> dscp) & 1)))
+			cls[at4[k]] = c->class_id;
 		else
-			cls[at4[k]] = pick(t, t->nodst_off, t->nodst_n, dscp, AF_INET, src);
+			cls[at4[k]] = pick(t, off, cnt, dscp, AF_INET,
+			                   (const uint8_t *)&ip->src_addr);
 	}
 	return non_ip;
 }

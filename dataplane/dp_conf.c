@@ -199,7 +199,7 @@ static const char *const dataplane_keys[] = {
         "burst",         "enqueue_burst",
         "ring_size",     "idle_sleep",
         "stats_interval", "realtime",
-        NULL,
+        "be_oversubscription", NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -317,6 +317,12 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 			}
 		}
 		get_ms(&l, s, "stats_interval", &c->stats_fold_ms, 1, 10000);
+		v = get(&l, s, "be_oversubscription");
+		if (v) {
+			const char *why = NULL;
+			if (cfg_parse_bool(v, &c->be_ov, &why) < 0)
+				conf_err(&l, s, "be_oversubscription", "'%s': yes or no", v);
+		}
 		v = get(&l, s, "realtime");
 		if (v) {
 			const char *why = NULL;

@@ -57,6 +57,7 @@ struct dp_conf {
 	uint32_t ring_size;
 	uint32_t idle_sleep_us; /* 0: busy poll */
 	bool realtime;          /* lcores run SCHED_FIFO (priority 1) */
+	bool be_ov;             /* rte_sched best-effort oversubscription control */
 	uint32_t stats_fold_ms;
 	uint64_t *subport_rate_bps; /* n_subports entries; 0: the port rate */
 	char (*subport_name)[64];

@@ -111,6 +111,21 @@ def thread_cpu(pid, name):
 
 
 NICE = []
+NICE_LEVEL = [0]
+
+
+def set_autogroup_nice(pid):
+    """Every measured program runs in a session of its own; with the kernel's autogroup
+    scheduling, nice levels only rank threads inside one session, so the session's group
+    gets the same nice level too (else the measured lcores compete as one group among
+    all the others on the machine, whatever their nice level)."""
+    if not NICE_LEVEL[0]:
+        return
+    try:
+        with open("/proc/%d/autogroup" % pid, "w") as f:
+            f.write(str(NICE_LEVEL[0]))
+    except OSError:
+        pass
 
 
 def measure_dpdk(cmd, prefix, port, warmup, secs, log, thread, setup=None):
@@ -125,9 +140,17 @@ def measure_dpdk(cmd, prefix, port, warmup, secs, log, thread, setup=None):
         p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                              start_new_session=True)
     try:
+        set_autogroup_nice(p.pid)
         telemetry(prefix, "/", timeout=60)
         if setup:
             setup()
+        # count only once packets flow: qos_sched answers telemetry before it has created
+        # its mempool and started its lcores
+        deadline = time.time() + 120
+        while opackets(prefix, port) == 0:
+            if time.time() > deadline or p.poll() is not None:
+                raise RuntimeError("%s sends nothing (see %s)" % (cmd[0], log))
+            time.sleep(0.2)
         time.sleep(warmup)
         n0, t0, c0 = opackets(prefix, port), time.monotonic(), thread_cpu(p.pid, thread)
         time.sleep(secs)
@@ -273,6 +296,7 @@ def run_htb(a, work):
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "d.log"),
                                                                      "w"),
                               start_new_session=True)
+        set_autogroup_nice(tg.pid)
         try:
             time.sleep(a.warmup)
             n0, t0 = sent(), time.monotonic()
@@ -309,6 +333,7 @@ def main():
     a = ap.parse_args()
     if a.nice:
         NICE.extend(["nice", "-n", str(a.nice)])
+        NICE_LEVEL[0] = a.nice
     work = tempfile.mkdtemp(prefix="tdlbench-")
     a.pcap = os.path.join(work, "qinq4096.pcap")
     write_pcap(a.pcap)
