@@ -151,8 +151,8 @@ unsigned dp_classify_burst(const struct dp_lcore *lc, struct rte_mbuf *const *pk
 		if (likely(cnt && c->n_src == 0 && ((c->dscp_mask >> dscp) & 1)))
 			cls[at4[k]] = c->class_id;
 		else
-			cls[at4[k]] = pick(t, off, cnt, dscp, AF_INET,
-			                   (const uint8_t *)&ip->src_addr);
+			cls[at4[k]] =
+			        pick(t, off, cnt, dscp, AF_INET, (const uint8_t *)&ip->src_addr);
 	}
 	return non_ip;
 }

@@ -189,17 +189,28 @@ static void get_qsizes(struct loader *l, uint16_t *qsize)
 }
 
 static const char *const dataplane_keys[] = {
-        "rate",          "frame_overhead",
-        "mtu",           "subports",
-        "pipes",         "queue_size",
-        "tc_period",     "pipe_burst",
-        "pipe_profiles", "subport_profiles",
-        "classes",       "prefixes",
-        "prefixes6",     "mbufs",
-        "burst",         "enqueue_burst",
-        "ring_size",     "idle_sleep",
-        "stats_interval", "realtime",
-        "be_oversubscription", NULL,
+        "rate",
+        "frame_overhead",
+        "mtu",
+        "subports",
+        "pipes",
+        "queue_size",
+        "tc_period",
+        "pipe_burst",
+        "pipe_profiles",
+        "subport_profiles",
+        "classes",
+        "prefixes",
+        "prefixes6",
+        "mbufs",
+        "burst",
+        "enqueue_burst",
+        "ring_size",
+        "idle_sleep",
+        "stats_interval",
+        "realtime",
+        "be_oversubscription",
+        NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -379,15 +390,17 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 	if (c->burst > c->ring_size / 2)
 		conf_err(&l, "dataplane", "burst", "must be at most half of ring_size (%u)",
 		         c->ring_size);
-	/* See enqueue_burst in docs/dataplane.md: the scheduler is offered more than it
-	 * sends, so that under overload its queues fill. */
-	if (!c->enq_burst)
+	/* enqueue_burst (docs/dataplane.md): the scheduler is offered more than it sends, so
+	 * that under overload its queues fill; by default twice the burst */
+	if (!c->enq_burst) {
 		c->enq_burst = RTE_MIN(2 * c->burst, (uint32_t)DP_MAX_BURST);
-	else if (c->enq_burst < c->burst)
+		c->enq_burst = RTE_MAX(RTE_MIN(c->enq_burst, c->ring_size / 2), c->burst);
+	} else if (c->enq_burst < c->burst) {
 		conf_err(&l, "dataplane", "enqueue_burst", "must be at least burst (%u)", c->burst);
-	if (c->enq_burst > c->ring_size / 2)
-		conf_err(&l, "dataplane", "enqueue_burst",
-		         "must be at most half of ring_size (%u)", c->ring_size);
+	} else if (c->enq_burst > c->ring_size / 2) {
+		conf_err(&l, "dataplane", "enqueue_burst", "must be at most half of ring_size (%u)",
+		         c->ring_size);
+	}
 	if (l.d)
 		iniparser_freedict(l.d);
 	if (l.errors) {

@@ -219,6 +219,7 @@ struct dp_pair {
 	/* sched side */
 	uint64_t next_fold_tsc __rte_cache_aligned;
 	uint32_t enq_next; /* packets to offer the scheduler in the next iteration */
+	uint32_t enq_hold; /* enqueues to go without a drop before offering more */
 	/* tx side: pending packets when the tx queue pushed back */
 	struct rte_mbuf *tx_buf[DP_MAX_BURST] __rte_cache_aligned;
 };

@@ -31,6 +31,7 @@
 #include "dp_internal.h"
 
 #define TX_RETRIES 8
+#define ENQ_HOLD   64 /* enqueues without a drop before offering enqueue_burst again */
 
 static void apply_swap(struct dp_lcore *lc, struct dp_cmd *cmd)
 {
@@ -205,8 +206,9 @@ static unsigned sched_out(struct dp_pair *p)
  * leaving the excess to a ring or the port, and each visit of a pipe sends many packets
  * (with nearly empty queues every packet costs rte_sched a whole pipe visit). Taking
  * enqueue_burst refills the queues quickly after the input paused; once rte_sched has
- * dropped (some queue is full), burst + burst/8 keeps them full while wasting little on
- * packets it will drop. */
+ * dropped (some queue is full), burst + burst/16 keeps them full while wasting little on
+ * packets it will drop (each costs rte_sched an enqueue and a free), until ENQ_HOLD
+ * enqueues in a row passed without a drop. */
 static inline unsigned sched_offer(const struct dp_pair *p)
 {
 	return p->enq_next ? p->enq_next : dp_g->conf.enq_burst;
@@ -216,11 +218,15 @@ static inline void sched_enqueue(struct dp_pair *p, struct rte_mbuf **pkts, unsi
 {
 	unsigned acc = (unsigned)rte_sched_port_enqueue(p->sched, pkts, n);
 
-	if (acc < n)
-		p->enq_next = RTE_MIN(dp_g->conf.burst + RTE_MAX(dp_g->conf.burst / 8, 1u),
+	if (acc < n) {
+		p->enq_next = RTE_MIN(dp_g->conf.burst + RTE_MAX(dp_g->conf.burst / 16, 1u),
 		                      dp_g->conf.enq_burst);
-	else
+		p->enq_hold = ENQ_HOLD;
+	} else if (p->enq_hold) {
+		p->enq_hold--;
+	} else {
 		p->enq_next = dp_g->conf.enq_burst;
+	}
 }
 
 static unsigned stage_sched_in(struct dp_pair *p)
