@@ -2,7 +2,7 @@
 /*
  * dp_cls: packet classification in tidal-dp.
  *
- * Data side (dp_classify): parse Ethernet (up to two VLAN tags) and IPv4/IPv6, look the
+ * Data side (dp_classify_burst): parse Ethernet (up to two VLAN tags) and IPv4/IPv6, look the
  * destination up in the lcore's rte_lpm/rte_lpm6, then walk that prefix's candidate list
  * checking DSCP and source prefixes; the first match wins, no match is class 0.
  *
@@ -23,6 +23,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "dp_internal.h"
 
@@ -63,52 +64,97 @@ static inline uint32_t pick(const struct dp_cls_table *t, uint32_t off, uint32_t
 	return 0;
 }
 
-uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len, bool *non_ip)
+/* How many packets ahead the header of a packet is prefetched (net_pcap has copied it into
+ * the mbuf, a NIC has written it by DMA and it is not in any cache yet). */
+#define PREFETCH_AHEAD 4
+
+unsigned dp_classify_burst(const struct dp_lcore *lc, struct rte_mbuf *const *pkts, uint16_t n,
+                           uint32_t *cls, uint32_t *l3_len)
 {
 	const struct dp_cls_table *t = lc->table;
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	uint32_t len = rte_pktmbuf_data_len(m);
-	uint32_t off = sizeof(struct rte_ether_hdr);
-	uint16_t et;
-	uint32_t nh;
+	uint32_t ip4[DP_MAX_BURST], hop4[DP_MAX_BURST];
+	uint16_t at4[DP_MAX_BURST];
+	const struct rte_ipv4_hdr *hdr4[DP_MAX_BURST];
+	unsigned n4 = 0, non_ip = 0;
 
-	*non_ip = true;
-	*l3_len = 0;
-	if (len < off)
-		return 0;
-	et = (uint16_t)((p[12] << 8) | p[13]);
-	for (int tags = 0; tags < 2 && (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ);
-	     tags++) {
-		if (len < off + 4)
-			return 0;
-		et = (uint16_t)((p[off + 2] << 8) | p[off + 3]);
-		off += 4;
+	for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	/* parse every packet; IPv4 destinations are looked up together below */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m);
+		uint32_t off = sizeof(struct rte_ether_hdr);
+		uint16_t et;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		cls[i] = 0;
+		l3_len[i] = 0;
+		if (unlikely(len < off))
+			goto not_ip;
+		et = (uint16_t)((p[12] << 8) | p[13]);
+		for (int tags = 0;
+		     tags < 2 && (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ); tags++) {
+			if (unlikely(len < off + 4))
+				goto not_ip;
+			et = (uint16_t)((p[off + 2] << 8) | p[off + 3]);
+			off += 4;
+		}
+		if (likely(et == RTE_ETHER_TYPE_IPV4)) {
+			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + off);
+			if (unlikely(len < off + sizeof(*ip) || (ip->version_ihl >> 4) != 4))
+				goto not_ip;
+			l3_len[i] = rte_pktmbuf_pkt_len(m) - off;
+			hdr4[n4] = ip;
+			ip4[n4] = rte_be_to_cpu_32(ip->dst_addr);
+			at4[n4++] = i;
+			continue;
+		}
+		if (et == RTE_ETHER_TYPE_IPV6) {
+			const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(p + off);
+			uint32_t nh;
+			unsigned dscp;
+			if (unlikely(len < off + sizeof(*ip) ||
+			             (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6))
+				goto not_ip;
+			l3_len[i] = rte_pktmbuf_pkt_len(m) - off;
+			dscp = (rte_be_to_cpu_32(ip->vtc_flow) >> 22) & 0x3f;
+			if (rte_lpm6_lookup(lc->lpm6, ip->dst_addr, &nh) == 0 && nh < t->n_pfx)
+				cls[i] = pick(t, t->pfx_off[nh], t->pfx_n[nh], dscp, AF_INET6,
+				              ip->src_addr);
+			else
+				cls[i] = pick(t, t->nodst_off, t->nodst_n, dscp, AF_INET6,
+				              ip->src_addr);
+			continue;
+		}
+	not_ip:
+		non_ip++;
 	}
-	if (et == RTE_ETHER_TYPE_IPV4) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + off);
-		if (len < off + sizeof(*ip) || (ip->version_ihl >> 4) != 4)
-			return 0;
-		*non_ip = false;
-		*l3_len = rte_pktmbuf_pkt_len(m) - off;
+	if (n4 == 0)
+		return non_ip;
+	rte_lpm_lookup_bulk(lc->lpm4, ip4, hop4, n4);
+	for (unsigned k = 0; k < n4; k++) {
+		const struct rte_ipv4_hdr *ip = hdr4[k];
 		unsigned dscp = ip->type_of_service >> 2;
-		const uint8_t *src = (const uint8_t *)&ip->src_addr;
-		if (rte_lpm_lookup(lc->lpm4, rte_be_to_cpu_32(ip->dst_addr), &nh) == 0 &&
-		    nh < t->n_pfx)
-			return pick(t, t->pfx_off[nh], t->pfx_n[nh], dscp, AF_INET, src);
-		return pick(t, t->nodst_off, t->nodst_n, dscp, AF_INET, src);
+		uint32_t nh = hop4[k] & 0x00FFFFFF, off, cnt;
+		const struct dp_cand *c;
+		if ((hop4[k] & RTE_LPM_LOOKUP_SUCCESS) && nh < t->n_pfx) {
+			off = t->pfx_off[nh];
+			cnt = t->pfx_n[nh];
+		} else {
+			off = t->nodst_off;
+			cnt = t->nodst_n;
+		}
+		/* the usual case: the most specific class matches whatever the DSCP and source */
+		c = &t->cand[off];
+		if (likely(cnt && c->n_src == 0 && ((c->dscp_mask >> dscp) & 1)))
+			cls[at4[k]] = c->class_id;
+		else
+			cls[at4[k]] =
+			        pick(t, off, cnt, dscp, AF_INET, (const uint8_t *)&ip->src_addr);
 	}
-	if (et == RTE_ETHER_TYPE_IPV6) {
-		const struct rte_ipv6_hdr *ip = (const struct rte_ipv6_hdr *)(p + off);
-		if (len < off + sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
-			return 0;
-		*non_ip = false;
-		*l3_len = rte_pktmbuf_pkt_len(m) - off;
-		unsigned dscp = (rte_be_to_cpu_32(ip->vtc_flow) >> 22) & 0x3f;
-		if (rte_lpm6_lookup(lc->lpm6, ip->dst_addr, &nh) == 0 && nh < t->n_pfx)
-			return pick(t, t->pfx_off[nh], t->pfx_n[nh], dscp, AF_INET6, ip->src_addr);
-		return pick(t, t->nodst_off, t->nodst_n, dscp, AF_INET6, ip->src_addr);
-	}
-	return 0;
+	return non_ip;
 }
 
 void dp_cls_table_free(struct dp_cls_table *t)

@@ -189,16 +189,28 @@ static void get_qsizes(struct loader *l, uint16_t *qsize)
 }
 
 static const char *const dataplane_keys[] = {
-        "rate",          "frame_overhead",
-        "mtu",           "subports",
-        "pipes",         "queue_size",
-        "tc_period",     "pipe_burst",
-        "pipe_profiles", "subport_profiles",
-        "classes",       "prefixes",
-        "prefixes6",     "mbufs",
-        "burst",         "ring_size",
-        "idle_sleep",    "stats_interval",
-        "realtime",      NULL,
+        "rate",
+        "frame_overhead",
+        "mtu",
+        "subports",
+        "pipes",
+        "queue_size",
+        "tc_period",
+        "pipe_burst",
+        "pipe_profiles",
+        "subport_profiles",
+        "classes",
+        "prefixes",
+        "prefixes6",
+        "mbufs",
+        "burst",
+        "enqueue_burst",
+        "ring_size",
+        "idle_sleep",
+        "stats_interval",
+        "realtime",
+        "be_oversubscription",
+        NULL,
 };
 static const char *const subport_keys[] = {"name", "rate", NULL};
 
@@ -290,6 +302,7 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 		get_uint(&l, s, "prefixes6", &c->max_prefixes6, 16, 1u << 16, false);
 		get_uint(&l, s, "mbufs", &c->mbufs, 1024, 1u << 24, false);
 		get_uint(&l, s, "burst", &c->burst, 1, DP_MAX_BURST, false);
+		get_uint(&l, s, "enqueue_burst", &c->enq_burst, 1, DP_MAX_BURST, false);
 		get_uint(&l, s, "ring_size", &c->ring_size, 64, 1u << 20, true);
 		v = get(&l, s, "idle_sleep");
 		if (v) {
@@ -315,6 +328,12 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 			}
 		}
 		get_ms(&l, s, "stats_interval", &c->stats_fold_ms, 1, 10000);
+		v = get(&l, s, "be_oversubscription");
+		if (v) {
+			const char *why = NULL;
+			if (cfg_parse_bool(v, &c->be_ov, &why) < 0)
+				conf_err(&l, s, "be_oversubscription", "'%s': yes or no", v);
+		}
 		v = get(&l, s, "realtime");
 		if (v) {
 			const char *why = NULL;
@@ -371,6 +390,17 @@ int dp_conf_load(const char *path, struct dp_conf *c)
 	if (c->burst > c->ring_size / 2)
 		conf_err(&l, "dataplane", "burst", "must be at most half of ring_size (%u)",
 		         c->ring_size);
+	/* enqueue_burst (docs/dataplane.md): the scheduler is offered more than it sends, so
+	 * that under overload its queues fill; by default twice the burst */
+	if (!c->enq_burst) {
+		c->enq_burst = RTE_MIN(2 * c->burst, (uint32_t)DP_MAX_BURST);
+		c->enq_burst = RTE_MAX(RTE_MIN(c->enq_burst, c->ring_size / 2), c->burst);
+	} else if (c->enq_burst < c->burst) {
+		conf_err(&l, "dataplane", "enqueue_burst", "must be at least burst (%u)", c->burst);
+	} else if (c->enq_burst > c->ring_size / 2) {
+		conf_err(&l, "dataplane", "enqueue_burst", "must be at most half of ring_size (%u)",
+		         c->ring_size);
+	}
 	if (l.d)
 		iniparser_freedict(l.d);
 	if (l.errors) {

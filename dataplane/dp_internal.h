@@ -52,10 +52,12 @@ struct dp_conf {
 	uint32_t max_prefixes;  /* IPv4 prefixes over all classes */
 	uint32_t max_prefixes6; /* IPv6 prefixes over all classes */
 	uint32_t mbufs;
-	uint32_t burst;
+	uint32_t burst;     /* rx, dequeue and tx burst */
+	uint32_t enq_burst; /* most packets handed to the scheduler per iteration (>= burst) */
 	uint32_t ring_size;
 	uint32_t idle_sleep_us; /* 0: busy poll */
 	bool realtime;          /* lcores run SCHED_FIFO (priority 1) */
+	bool be_ov;             /* rte_sched best-effort oversubscription control */
 	uint32_t stats_fold_ms;
 	uint64_t *subport_rate_bps; /* n_subports entries; 0: the port rate */
 	char (*subport_name)[64];
@@ -216,6 +218,8 @@ struct dp_pair {
 	struct dp_replay replay;
 	/* sched side */
 	uint64_t next_fold_tsc __rte_cache_aligned;
+	uint32_t enq_next; /* packets to offer the scheduler in the next iteration */
+	uint32_t enq_hold; /* enqueues to go without a drop before offering more */
 	/* tx side: pending packets when the tx queue pushed back */
 	struct rte_mbuf *tx_buf[DP_MAX_BURST] __rte_cache_aligned;
 };
@@ -304,7 +308,10 @@ static inline uint32_t dp_qindex(uint32_t subport, uint32_t pipe, uint32_t tc, u
 }
 
 /* dp_cls.c: classification (data side) and table building (control side) */
-uint32_t dp_classify(const struct dp_lcore *lc, struct rte_mbuf *m, uint32_t *l3_len, bool *non_ip);
+/* Classify a burst: cls[i] is the class of pkts[i] (0: no class matched, or not IP),
+ * l3_len[i] its IP bytes (0 when not IP). Returns how many packets were not IP. */
+unsigned dp_classify_burst(const struct dp_lcore *lc, struct rte_mbuf *const *pkts, uint16_t n,
+                           uint32_t *cls, uint32_t *l3_len);
 void dp_cls_table_free(struct dp_cls_table *t);
 
 /* dp_sched.c */

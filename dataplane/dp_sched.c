@@ -187,10 +187,10 @@ int dp_sched_create(struct dp_state *s, struct dp_pair *p)
 			        p->idx, i, rc);
 			goto out;
 		}
-		/* Best-effort oversubscription would cap a pipe's BE traffic below its own
-		 * rate whenever the subport's BE is oversubscribed; pipes here get what their
-		 * profile says. */
-		rte_sched_subport_tc_ov_config(p->sched, i, false);
+		/* Best-effort oversubscription caps a pipe's BE traffic below its own rate
+		 * whenever the subport's BE is oversubscribed; by default pipes here get what
+		 * their profile says. */
+		rte_sched_subport_tc_ov_config(p->sched, i, c->be_ov);
 		for (uint32_t k = 0; k < c->n_pipes; k++) {
 			rc = rte_sched_pipe_config(p->sched, i, k, 0);
 			if (rc != 0) {

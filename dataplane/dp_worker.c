@@ -26,10 +26,12 @@
 #include <rte_lcore.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 
 #include "dp_internal.h"
 
 #define TX_RETRIES 8
+#define ENQ_HOLD   64 /* enqueues without a drop before offering enqueue_burst again */
 
 static void apply_swap(struct dp_lcore *lc, struct dp_cmd *cmd)
 {
@@ -153,45 +155,87 @@ static void tx_send(struct dp_pair *p, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
-static unsigned stage_tx(struct dp_pair *p)
+/* The packets this iteration sends: from the scheduler when the lcore schedules too, else
+ * from the ring. Their mbufs are prefetched here (both cache lines: the class id lives in
+ * the second, and the PMD frees through it) and sent after the lcore's other stage has
+ * run, so that the misses on mbufs last written on another lcore overlap with that work. */
+static unsigned tx_take(struct dp_pair *p, unsigned stages)
 {
 	struct rte_mbuf **pkts = p->tx_buf;
-	unsigned n = rte_ring_sc_dequeue_burst(p->ring_tx, (void **)pkts, dp_g->conf.burst, NULL);
+	unsigned n;
 
-	if (n)
-		tx_send(p, pkts, (uint16_t)n);
+	if (stages & DP_STAGE_SCHED) {
+		int k = rte_sched_port_dequeue(p->sched, pkts, dp_g->conf.burst);
+		n = k > 0 ? (unsigned)k : 0;
+	} else {
+		n = rte_ring_sc_dequeue_burst(p->ring_tx, (void **)pkts, dp_g->conf.burst, NULL);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		rte_prefetch0(pkts[i]);
+		rte_prefetch0(RTE_PTR_ADD(pkts[i], RTE_CACHE_LINE_SIZE));
+	}
 	return n;
 }
 
 /* ---- sched ------------------------------------------------------------------------------ */
 
-static unsigned sched_out(struct dp_lcore *lc, struct dp_pair *p, unsigned stages)
+/* Scheduling lcore without tx: dequeue into the tx ring. */
+static unsigned sched_out(struct dp_pair *p)
 {
 	struct rte_mbuf *out[DP_MAX_BURST];
-	int n = rte_sched_port_dequeue(p->sched, out, dp_g->conf.burst);
+	unsigned want = RTE_MIN(dp_g->conf.burst, rte_ring_free_count(p->ring_tx));
+	int n;
 
-	(void)lc;
+	/* Take out only what the tx ring can hold: the rest waits in its queue, where
+	 * rte_sched drops by queue when it must (a full ring would drop blindly). */
+	if (want == 0)
+		return 0;
+	n = rte_sched_port_dequeue(p->sched, out, want);
 	if (n <= 0)
 		return 0;
-	if (stages & DP_STAGE_TX) {
-		tx_send(p, out, (uint16_t)n);
-	} else {
-		unsigned k = rte_ring_sp_enqueue_burst(p->ring_tx, (void **)out, (unsigned)n, NULL);
-		for (unsigned i = k; i < (unsigned)n; i++) {
-			struct dp_cnt_sched *c = &p->cnt_sched[*dp_mbuf_class(out[i])];
-			count_drop(&c->ring_drop_pkts, &c->ring_drop_bytes, out[i]);
-		}
+	unsigned k = rte_ring_sp_enqueue_burst(p->ring_tx, (void **)out, (unsigned)n, NULL);
+	for (unsigned i = k; i < (unsigned)n; i++) {
+		struct dp_cnt_sched *c = &p->cnt_sched[*dp_mbuf_class(out[i])];
+		count_drop(&c->ring_drop_pkts, &c->ring_drop_bytes, out[i]);
 	}
 	return (unsigned)n;
+}
+
+/* How much the scheduler is offered per iteration. It sends at most `burst`; offered more,
+ * its queues fill under overload, so it drops by queue (priorities kept) rather than
+ * leaving the excess to a ring or the port, and each visit of a pipe sends many packets
+ * (with nearly empty queues every packet costs rte_sched a whole pipe visit). Taking
+ * enqueue_burst refills the queues quickly after the input paused; once rte_sched has
+ * dropped (some queue is full), burst + burst/16 keeps them full while wasting little on
+ * packets it will drop (each costs rte_sched an enqueue and a free), until ENQ_HOLD
+ * enqueues in a row passed without a drop. */
+static inline unsigned sched_offer(const struct dp_pair *p)
+{
+	return p->enq_next ? p->enq_next : dp_g->conf.enq_burst;
+}
+
+static inline void sched_enqueue(struct dp_pair *p, struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned acc = (unsigned)rte_sched_port_enqueue(p->sched, pkts, n);
+
+	if (acc < n) {
+		p->enq_next = RTE_MIN(dp_g->conf.burst + RTE_MAX(dp_g->conf.burst / 16, 1u),
+		                      dp_g->conf.enq_burst);
+		p->enq_hold = ENQ_HOLD;
+	} else if (p->enq_hold) {
+		p->enq_hold--;
+	} else {
+		p->enq_next = dp_g->conf.enq_burst;
+	}
 }
 
 static unsigned stage_sched_in(struct dp_pair *p)
 {
 	struct rte_mbuf *in[DP_MAX_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(p->ring_rx, (void **)in, dp_g->conf.burst, NULL);
+	unsigned n = rte_ring_sc_dequeue_burst(p->ring_rx, (void **)in, sched_offer(p), NULL);
 
 	if (n)
-		rte_sched_port_enqueue(p->sched, in, n);
+		sched_enqueue(p, in, n);
 	return n;
 }
 
@@ -257,25 +301,39 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 {
 	struct rte_mbuf *burst[DP_MAX_BURST], **pkts = burst;
 	struct rte_mbuf *keep[DP_MAX_BURST];
-	uint32_t cls[DP_MAX_BURST];
+	uint32_t cls[DP_MAX_BURST], l3[DP_MAX_BURST];
 	uint8_t verdict[DP_MAX_BURST];
 	const struct dp_cls_table *t = lc->table;
 	uint16_t n, nk = 0;
+	unsigned non_ip;
 
 	if (!__atomic_load_n(&p->rx_on, __ATOMIC_ACQUIRE))
 		return 0;
-	if (dp_g->opts.replay)
+	if (dp_g->opts.replay) {
 		n = replay_take(p, &pkts, now);
-	else
-		n = rte_eth_rx_burst(p->rx_port, 0, burst, (uint16_t)dp_g->conf.burst);
+	} else {
+		/* On one lcore the scheduler takes what it is offered (sched_offer). Before
+		 * a ring, receive only what the ring can take: what the
+		 * scheduling lcore cannot keep up with stays in the port (its imissed) instead
+		 * of being classified, metered and then dropped here. */
+		unsigned want = dp_g->conf.burst;
+		if (stages & DP_STAGE_SCHED)
+			want = sched_offer(p);
+		else
+			want = RTE_MIN(want, rte_ring_free_count(p->ring_rx));
+		if (want == 0)
+			return 0;
+		n = rte_eth_rx_burst(p->rx_port, 0, burst, (uint16_t)want);
+	}
 	if (n == 0)
 		return 0;
 
+	non_ip = dp_classify_burst(lc, pkts, n, cls, l3);
+	if (unlikely(non_ip))
+		dp_cnt_add(&p->non_ip, non_ip);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint32_t l3 = 0;
-		bool non_ip;
-		uint32_t id = dp_classify(lc, m, &l3, &non_ip);
+		uint32_t id = cls[i];
 		const struct dp_action *a = &t->act[id];
 		struct dp_cnt_rx *c;
 		enum rte_color color = RTE_COLOR_GREEN;
@@ -283,14 +341,11 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 		if (unlikely(!a->active)) /* a class removed between build and lookup */
 			id = 0, a = &t->act[0];
 		c = &p->cnt_rx[id];
-		if (unlikely(non_ip))
-			dp_cnt_add(&p->non_ip, 1);
 		dp_cnt_add(&c->rx_pkts, 1);
 		dp_cnt_add(&c->rx_bytes, rte_pktmbuf_pkt_len(m));
-		if (a->meter) {
+		if (a->meter)
 			color = rte_meter_trtcm_color_blind_check(&p->meters[id], a->meter, now,
-			                                          l3);
-		}
+			                                          l3[i]);
 		cls[i] = id;
 		verdict[i] = (uint8_t)color;
 		if (color == RTE_COLOR_RED) {
@@ -309,7 +364,7 @@ static unsigned stage_rx(struct dp_lcore *lc, struct dp_pair *p, unsigned stages
 	if (nk == 0)
 		return n;
 	if (stages & DP_STAGE_SCHED) {
-		rte_sched_port_enqueue(p->sched, keep, nk);
+		sched_enqueue(p, keep, nk);
 	} else {
 		unsigned k = rte_ring_sp_enqueue_burst(p->ring_rx, (void **)keep, nk, NULL);
 		for (unsigned i = k; i < nk; i++) {
@@ -361,16 +416,21 @@ int dp_worker_main(void *arg)
 		for (unsigned i = 0; i < lc->n_tasks; i++) {
 			struct dp_pair *p = lc->task[i].pair;
 			unsigned st = lc->task[i].stages;
+			unsigned n_tx = 0;
+			if (st & DP_STAGE_TX)
+				n_tx = tx_take(p, st);
 			if (st & DP_STAGE_RX)
 				work += stage_rx(lc, p, st, now);
-			if (st & DP_STAGE_SCHED) {
-				if (!(st & DP_STAGE_RX))
-					work += stage_sched_in(p);
-				work += sched_out(lc, p, st);
-				maybe_fold(lc, p, now);
-			} else if (st & DP_STAGE_TX) {
-				work += stage_tx(p);
+			else if (st & DP_STAGE_SCHED)
+				work += stage_sched_in(p);
+			if ((st & DP_STAGE_SCHED) && !(st & DP_STAGE_TX))
+				work += sched_out(p);
+			if (n_tx) {
+				tx_send(p, p->tx_buf, (uint16_t)n_tx);
+				work += n_tx;
 			}
+			if (st & DP_STAGE_SCHED)
+				maybe_fold(lc, p, now);
 		}
 		run_cmds(lc);
 		if (work) {

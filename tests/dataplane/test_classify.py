@@ -4,9 +4,13 @@
 
 Overlapping classes (nested IPv4/IPv6 prefixes, DSCP-only, source-only, host routes, a
 default route with a DSCP), traffic mixing IPv4, IPv6, VLAN tags and non-IP frames of
-many sizes. Rates are unlimited, so nothing may be dropped. Checks, per packet: the class
-and traffic class tidal-dp chose (--trace) equal the reference semantics; every input
-frame leaves unchanged; per class, FIFO order and exact packet/byte counters.
+many sizes. The capture is read at full speed, faster than tidal-dp sends; under such
+overload tidal-dp offers the scheduler more than it sends (enqueue_burst), so a backlog
+builds up in the queues (a NIC would drop what does not fit; a capture file just waits).
+Rates are unlimited and the queues hold the whole capture, so nothing may be dropped.
+Checks, per packet: the class and traffic class tidal-dp chose (--trace) equal the
+reference semantics; every input frame leaves unchanged; per class, FIFO order and exact
+packet/byte counters.
 Run with --extra 1 (one lcore) or --extra 3 (rx | sched | tx on three lcores).
 """
 import collections
@@ -22,6 +26,7 @@ rate = 10G
 frame_overhead = 0
 subports = 2
 pipes = 16
+queue_size = 2048
 classes = 64
 prefixes = 64
 prefixes6 = 16

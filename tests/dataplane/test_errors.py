@@ -37,6 +37,12 @@ BAD_CONFS = [
     ("[dataplane]\nsubports = 2\n[subport.2]\nrate = 1G\n", ":3: subport.2: subport number"),
     ("[dataplane]\nqueue_size = 64 64\n", ":2: dataplane.queue_size: give one size or 13"),
     ("[dataplane]\nrealtime = yes\n", ":2: dataplane.realtime: needs idle_sleep"),
+    ("[dataplane]\nburst = 32\nenqueue_burst = 16\n",
+     ":3: dataplane.enqueue_burst: must be at least burst (32)"),
+    ("[dataplane]\nring_size = 64\nburst = 16\nenqueue_burst = 48\n",
+     ":4: dataplane.enqueue_burst: must be at most half of ring_size (64)"),
+    ("[dataplane]\nbe_oversubscription = maybe\n",
+     ":2: dataplane.be_oversubscription: 'maybe': yes or no"),
     ("[dataplane]\n[peer.x]\n", ":2: peer.x: unknown section"),
 ]
 

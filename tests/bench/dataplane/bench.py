@@ -3,26 +3,34 @@
 """Dataplane throughput: tidal-dp against testpmd, DPDK's qos_sched and tc HTB, in one run.
 
   (a) dpdk-testpmd io forwarding                        the ceiling of these ports
-  (b) qos_sched (DPDK example) with an equivalent profile
-  (c) tidal-dp: classify (LPM, 4096 prefixes) + trTCM meter per class + rte_sched + counters,
-      rx+classify+meter+tx on CPU 0, scheduling alone on CPU 1 (--tx-on-rx)
-  (e) the same tidal-dp in qos_sched's layout: rx+classify+meter on CPU 0, sched+tx on CPU 1
-  (d) Linux tc HTB on a veth, 4096 classes, flower filters (the kernel alternative)
+  (b) qos_sched (DPDK example) with an equivalent profile: rx on CPU 0 (with its idle main
+      lcore), scheduling and tx on CPU 1
+  (c) tidal-dp: classify (LPM, 4096 prefixes) + trTCM meter per class + rte_sched +
+      counters, in qos_sched's layout: rx+classify+meter on CPU 0, scheduling and tx on
+      CPU 1 (--stages 2)
+  (e) the same tidal-dp with tx on the rx lcore: rx+classify+meter+tx on CPU 0, scheduling
+      alone on CPU 1 (--stages 2 --tx-on-rx)
+  (d) Linux tc HTB on a veth, 4096 classes, u32 hashed on the destination /24 (the kernel
+      alternative)
 
-Common profile (docs/performance.md explains it): 64-byte frames; one subport of 4096
-pipes on a 10G port; frame overhead 0; every pipe and traffic class allowed the port rate,
-so no shaper binds and the measurement is packet processing; queues of 64 packets; packet
-p goes to pipe p and traffic class p % 13 (QinQ inner VLAN and destination 10.p/24 carry p,
-so qos_sched's header parsing and tidal-dp's classification find the same queue). Input is
-net_pcap with infinite_rx over 4096 such frames, output net_null; two CPUs, rx on CPU 0
-and scheduling on CPU 1 for (b), (c) and (e); (a) forwards on CPU 1.
+Common profile (docs/performance.md explains it; qos_sched.cfg and tidal-dp.ini): 64-byte
+frames; one subport of 4096 pipes on a 10G port; frame overhead 0; every pipe and traffic
+class allowed the port rate, so no shaper binds and the measurement is packet processing;
+queues of 64 packets; token buckets of 1250000 bytes, 40 ms traffic class periods,
+best-effort oversubscription control on, mtu 1522; packet p goes to pipe p and traffic
+class p % 13 (QinQ inner VLAN and destination 10.p/24 carry p, so qos_sched's header
+parsing and tidal-dp's classification find the same queue). Input is net_pcap with
+infinite_rx over 4096 such frames (far more than either scheduler sustains), output
+net_null; (a) forwards on CPU 1.
 
 Mpps is the tx port's opackets over the measured seconds, read through DPDK telemetry
-(/ethdev/stats). The machine is shared, so each DPDK run also reports Mpps per CPU-second
-that its scheduling (forwarding, for testpmd) lcore thread was actually given (from
-/proc/PID/task/TID/stat): that lcore is the bottleneck, and the figure does not depend on
-how much of the machine other work took. Each configuration runs `rounds` times,
-interleaved, and the medians are reported with the ratios c/b and c/a.
+(/ethdev/stats), counted from `warmup` seconds after the port started sending. The machine
+is shared, so each DPDK run also reports Mpps per CPU-second that its scheduling
+(forwarding, for testpmd) lcore thread was actually given (from /proc/PID/task/TID/stat).
+Every configuration runs `rounds` times, interleaved; the report gives the median and
+range of each, and of the ratios taken within each round. --instructions counts
+instructions per packet under callgrind instead (cgcount.py), which does not depend on
+the load at all.
 
 Run through run.sh (builds qos_sched, sets up hugepages, needs root).
 """
@@ -111,57 +119,91 @@ def thread_cpu(pid, name):
 
 
 NICE = []
+NICE_LEVEL = [0]
 
 
-def measure_dpdk(cmd, prefix, port, warmup, secs, log, thread, setup=None):
-    """Start cmd, wait for telemetry, optional setup(), warm up, then count tx packets.
-    Returns (Mpps over wall time, Mpps per CPU-second that `thread`, the scheduling or
-    forwarding lcore, actually got): the second figure does not depend on how much of
-    the shared machine the run was given."""
-    cmd = NICE + cmd
+def set_autogroup_nice(pid):
+    """Every measured program runs in a session of its own; with the kernel's autogroup
+    scheduling, nice levels only rank threads inside one session, so the session's group
+    gets the same nice level too (else the measured lcores compete as one group among
+    all the others on the machine, whatever their nice level)."""
+    if not NICE_LEVEL[0]:
+        return
+    try:
+        with open("/proc/%d/autogroup" % pid, "w") as f:
+            f.write(str(NICE_LEVEL[0]))
+    except OSError:
+        pass
+
+
+def measure_dpdk(spec, a):
+    """Start spec's program, wait for telemetry, run its setup, wait until the tx port
+    sends, warm up, then count tx packets. Returns (Mpps over wall time, Mpps per
+    CPU-second that spec's thread, the scheduling or forwarding lcore, actually got)."""
+    cmd, prefix, log = NICE + spec["cmd"], spec["prefix"], spec["log"]
     with open(log, "a") as lf:
         lf.write("\n$ %s\n" % " ".join(cmd))
         lf.flush()
         p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                              start_new_session=True)
     try:
-        telemetry(prefix, "/", timeout=60)
-        if setup:
-            setup()
-        time.sleep(warmup)
-        n0, t0, c0 = opackets(prefix, port), time.monotonic(), thread_cpu(p.pid, thread)
-        time.sleep(secs)
-        n1, t1, c1 = opackets(prefix, port), time.monotonic(), thread_cpu(p.pid, thread)
+        set_autogroup_nice(p.pid)
+        wait_sending(p, spec, timeout=120)
+        time.sleep(a.warmup)
+        thread = spec["thread"]
+        n0, t0, c0 = opackets(prefix, 1), time.monotonic(), thread_cpu(p.pid, thread)
+        time.sleep(a.seconds)
+        n1, t1, c1 = opackets(prefix, 1), time.monotonic(), thread_cpu(p.pid, thread)
         if p.poll() is not None:
             raise RuntimeError("%s exited early (see %s)" % (cmd[0], log))
         return (n1 - n0) / (t1 - t0) / 1e6, (n1 - n0) / max(c1 - c0, 1e-3) / 1e6
     finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGINT)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+        stop(p, prefix)
 
 
-def eal(prefix, huge, pcap, lcores):
-    return ["--lcores", lcores, "--huge-dir", huge, "--file-prefix", prefix, "--no-pci",
-            "--log-level=lib.eal:warning",
-            "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "--vdev", "net_null0,no-rx=1"]
+def wait_sending(p, spec, timeout):
+    """Telemetry up, setup done, and the tx port sending: qos_sched answers telemetry
+    before it has created its mempool and started its lcores, so counting starts only
+    once packets flow."""
+    telemetry(spec["prefix"], "/", timeout=timeout)
+    if spec["setup"]:
+        spec["setup"](timeout)
+    deadline = time.time() + timeout
+    while opackets(spec["prefix"], 1) == 0:
+        if time.time() > deadline or p.poll() is not None:
+            raise RuntimeError("%s sends nothing (see %s)" % (spec["cmd"][0], spec["log"]))
+        time.sleep(0.2)
 
 
-def run_testpmd(a, work):
-    cmd = [a.testpmd] + eal("tdlbench-a", a.huge, a.pcap, "0@0,1@1") + \
+def stop(p, prefix):
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+
+
+def eal(prefix, a, lcores):
+    mem = ["--huge-dir", a.huge] if a.huge else ["--no-huge", "-m", "3072"]
+    return ["--lcores", lcores] + mem + ["--file-prefix", prefix, "--no-pci",
+                                         "--log-level=lib.eal:warning",
+                                         "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % a.pcap,
+                                         "--vdev", "net_null0,no-rx=1"]
+
+
+def spec_testpmd(a, work, wrap=()):
+    cmd = list(wrap) + [a.testpmd] + eal("tdlbench-a", a, "0@0,1@1") + \
         ["--", "--forward-mode=io", "--nb-cores=1", "--burst=64", "--rxd=1024", "--txd=1024",
          "--port-topology=chained", "--stats-period=1", "--mbuf-size=2176",
          "--total-num-mbufs=65536"]
-    return measure_dpdk(cmd, "tdlbench-a", 1, a.warmup, a.seconds, os.path.join(work, "a.log"),
-                        "rte-worker-1")
+    return {"cmd": cmd, "prefix": "tdlbench-a", "thread": "rte-worker-1", "setup": None,
+            "log": os.path.join(work, "a.log")}
 
 
-def run_qos_sched(a, work):
+def spec_qos_sched(a, work, wrap=()):
     # qos_sched wants its main core apart from its rx and worker cores and counts cores
     # from sysfs: a private mount namespace shows it four cores (MACHINE-NOTES.md); the
     # lcores still run on the two real CPUs.
@@ -175,21 +217,16 @@ def run_qos_sched(a, work):
     for n in ("online", "possible", "present"):
         with open(os.path.join(fake, n), "w") as f:
             f.write("0-3\n")
-    inner = [a.qos_sched] + eal("tdlbench-b", a.huge, a.pcap, "0@0,1@0,2@1") + \
+    inner = list(wrap) + [a.qos_sched] + eal("tdlbench-b", a, "0@0,1@0,2@1") + \
         ["--", "--mnc", "0", "--pfc", "0,1,1,2", "--cfg", os.path.join(HERE, "qos_sched.cfg"),
          "--msz", "393216"]
     script = "mount --bind %s /sys/devices/system/cpu && exec %s" % (
         fake, " ".join("'%s'" % x for x in inner))
-    cmd = ["unshare", "-m", "sh", "-c", script]
-    return measure_dpdk(cmd, "tdlbench-b", 1, a.warmup, a.seconds, os.path.join(work, "b.log"),
-                        "rte-worker-2")
+    return {"cmd": ["unshare", "-m", "sh", "-c", script], "prefix": "tdlbench-b",
+            "thread": "rte-worker-2", "setup": None, "log": os.path.join(work, "b.log")}
 
 
-def run_tidal_dp_sched_tx(a, work):
-    return run_tidal_dp(a, work, tx_on_rx=False)
-
-
-def run_tidal_dp(a, work, tx_on_rx=True):
+def spec_tidal_dp(a, work, tx_on_rx, wrap=()):
     sock = os.path.join(work, "dp.sock")
     batch = os.path.join(work, "classes.txt")
     with open(batch, "w") as f:
@@ -201,21 +238,26 @@ def run_tidal_dp(a, work, tx_on_rx=True):
             f.write('class add %d subport 0 pipe %d tc %d match "dst 10.%d.%d.0/24" '
                     'meter 10G 10G 1MiB 1MiB\n' % (p + 1, p, tc, p >> 8, p & 0xFF))
         f.write("rx on\n")
-    cmd = [a.tidal_dp] + eal("tdlbench-c", a.huge, a.pcap, "0@0,1@1") + \
+    cmd = list(wrap) + [a.tidal_dp] + eal("tdlbench-c", a, "0@0,1@1") + \
         ["--", "-c", os.path.join(HERE, "tidal-dp.ini"), "-s", sock, "-p", "0:1",
          "--stages", "2", "--rx-off"] + (["--tx-on-rx"] if tx_on_rx else [])
 
-    def setup():
-        deadline = time.time() + 60
+    def setup(timeout):
+        deadline = time.time() + timeout
         while not os.path.exists(sock):
             if time.time() > deadline:
                 raise RuntimeError("tidal-dp control socket missing")
             time.sleep(0.1)
-        subprocess.run([a.dpctl, "-s", sock, "-t", "10000", "batch", batch], check=True)
+        subprocess.run([a.dpctl, "-s", sock, "-t", str(timeout * 1000), "batch", batch],
+                       check=True, stdout=subprocess.DEVNULL)
 
-    return measure_dpdk(cmd, "tdlbench-c", 1, a.warmup, a.seconds,
-                        os.path.join(work, "c.log" if tx_on_rx else "e.log"), "rte-worker-1",
-                        setup=setup)
+    return {"cmd": cmd, "prefix": "tdlbench-c", "thread": "rte-worker-1", "setup": setup,
+            "log": os.path.join(work, "e.log" if tx_on_rx else "c.log")}
+
+
+SPECS = {"a": spec_testpmd, "b": spec_qos_sched,
+         "c": lambda a, work, wrap=(): spec_tidal_dp(a, work, False, wrap),
+         "e": lambda a, work, wrap=(): spec_tidal_dp(a, work, True, wrap)}
 
 
 def sh(*cmd, check=True):
@@ -273,6 +315,7 @@ def run_htb(a, work):
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "d.log"),
                                                                      "w"),
                               start_new_session=True)
+        set_autogroup_nice(tg.pid)
         try:
             time.sleep(a.warmup)
             n0, t0 = sent(), time.monotonic()
@@ -289,40 +332,83 @@ def run_htb(a, work):
         sh("ip", "netns", "del", ns, check=False)
 
 
+NAMES = {"a": "testpmd io forwarding (ceiling)", "b": "qos_sched (DPDK example)",
+         "c": "tidal-dp, rx | sched+tx", "e": "tidal-dp, rx+tx | sched",
+         "d": "tc HTB on a veth (kernel)"}
+
+
+def run(k, a, work):
+    if k == "d":
+        return run_htb(a, work)
+    return measure_dpdk(SPECS[k](a, work), a)
+
+
+def spread(v):
+    return "%.2f (%.2f-%.2f)" % (statistics.median(v), min(v), max(v))
+
+
+def report(a, res, norm):
+    print()
+    print("%-36s %20s %22s" % ("", "Mpps median (range)", "per CPU-second"))
+    for k in a.only:
+        print("(%s) %-32s %20s %22s" % (k, NAMES[k], spread(res[k]),
+                                       spread(norm[k]) if norm[k] else "-"))
+    # rounds are interleaved, so a ratio within one round compares runs that were a few
+    # seconds apart; their median and range say how sure the comparison is
+    for x, y, note in (("c", "b", ""), ("e", "b", "  (tx on the rx lcore)"), ("c", "a", ""),
+                       ("c", "d", "")):
+        if x in res and y in res:
+            r = [u / v for u, v in zip(res[x], res[y])]
+            line = "%s/%s = %s" % (x, y, spread(r))
+            if norm[x] and norm[y]:
+                line += ", per CPU-second %s" % spread([u / v for u, v in zip(norm[x], norm[y])])
+            print(line + note)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tidal-dp", required=True)
     ap.add_argument("--dpctl", required=True)
     ap.add_argument("--qos-sched", required=True)
     ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--huge", required=True, help="hugetlbfs mount to use")
+    ap.add_argument("--huge", help="hugetlbfs mount to use (not with --instructions)")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--warmup", type=float, default=2.0)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--only", default="abced",
-                    help="a testpmd, b qos_sched, c tidal-dp (rx+tx | sched), "
-                    "e tidal-dp (rx | sched+tx, qos_sched's layout), d tc HTB")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", default="abcde",
+                    help="a testpmd, b qos_sched, c tidal-dp (rx | sched+tx, qos_sched's "
+                    "layout), e tidal-dp (rx+tx | sched), d tc HTB")
+    ap.add_argument("--instructions", action="store_true",
+                    help="instead of Mpps: instructions per packet of b, c, e under callgrind")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--nice", type=int, default=-10,
                     help="nice level of every measured program (same for all; the machine is "
                     "shared)")
     a = ap.parse_args()
-    if a.nice:
+    if a.nice and not a.instructions:
         NICE.extend(["nice", "-n", str(a.nice)])
+        NICE_LEVEL[0] = a.nice
     work = tempfile.mkdtemp(prefix="tdlbench-")
     a.pcap = os.path.join(work, "qinq4096.pcap")
     write_pcap(a.pcap)
-    runs = {"a": run_testpmd, "b": run_qos_sched, "c": run_tidal_dp, "e": run_tidal_dp_sched_tx,
-            "d": run_htb}
-    names = {"a": "testpmd io forwarding (ceiling)", "b": "qos_sched (DPDK example)",
-             "c": "tidal-dp, rx+tx | sched", "e": "tidal-dp, rx | sched+tx",
-             "d": "tc HTB on a veth (kernel)"}
-    res = {k: [] for k in a.only}
-    norm = {k: [] for k in a.only}
     try:
+        if a.instructions:
+            import cgcount
+            a.huge = None
+            a.only = "".join(k for k in a.only if k in "bce")
+            out = {k: cgcount.measure(SPECS[k](a, work, cgcount.wrap(work, k)), a, work, k)
+                   for k in a.only}
+            cgcount.report(out, NAMES)
+            if a.json:
+                print(json.dumps(out))
+            return 0
+        if not a.huge:
+            ap.error("--huge is required")
+        res = {k: [] for k in a.only}
+        norm = {k: [] for k in a.only}
         for r in range(a.rounds):
             for k in a.only:
-                mpps, per_cpu = runs[k](a, work)
+                mpps, per_cpu = run(k, a, work)
                 res[k].append(mpps)
                 if per_cpu is not None:
                     norm[k].append(per_cpu)
@@ -332,23 +418,9 @@ def main():
     finally:
         if not os.environ.get("TIDAL_BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
-    med = {k: statistics.median(v) for k, v in res.items()}
-    nmed = {k: statistics.median(v) for k, v in norm.items() if v}
-    print()
-    print("%-44s %10s %16s" % ("", "Mpps", "Mpps/CPU-second"))
-    for k in a.only:
-        print("(%s) %-40s %10.2f %16s" % (k, names[k], med[k],
-                                         "%.2f" % nmed[k] if k in nmed else "-"))
-    for x, y, note in (("c", "b", ""), ("c", "a", ""), ("e", "b", "  (qos_sched's layout)"),
-                       ("c", "d", "")):
-        if x in med and y in med:
-            line = "%s/%s = %.2f" % (x, y, med[x] / med[y])
-            if x in nmed and y in nmed:
-                line += ", per CPU-second %.2f" % (nmed[x] / nmed[y])
-            print(line + note)
+    report(a, res, norm)
     if a.json:
-        print(json.dumps({"median_mpps": med, "median_mpps_per_cpu_s": nmed, "runs": res,
-                          "runs_per_cpu_s": norm}))
+        print(json.dumps({"runs": res, "runs_per_cpu_s": norm}))
     return 0
 
 

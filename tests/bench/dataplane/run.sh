@@ -3,19 +3,20 @@
 #
 # tests/bench/dataplane/run.sh [bench.py options]: the dataplane benchmark (bench.py says
 # what is measured). As root, on demand (never part of tools/test): installs what is
-# missing (dpdk-doc for the qos_sched source), builds the tree and DPDK's qos_sched example
-# in build/, gives DPDK 1024 hugepages on a private hugetlbfs mount for the run, and puts
-# everything back afterwards.
+# missing (dpdk-doc for the qos_sched source, valgrind), builds the tree and DPDK's
+# qos_sched example in build/, gives DPDK 1024 hugepages on a private hugetlbfs mount for
+# the run, and puts everything back afterwards.
 #
-#   tests/bench/dataplane/run.sh                 3 rounds of a, b, c, d
-#   tests/bench/dataplane/run.sh --rounds 5 --seconds 10 --only abc
+#   tests/bench/dataplane/run.sh                        5 rounds of a, b, c, d, e
+#   tests/bench/dataplane/run.sh --rounds 9 --only bc   9 rounds of qos_sched and tidal-dp
+#   tests/bench/dataplane/run.sh --instructions         instructions per packet (callgrind)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$top" || exit 2
 . tools/lib/deps.sh
 
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (hugepages, namespaces)" >&2; exit 2; }
-tidal_install_packages dpdk-doc || exit 1
+tidal_install_packages dpdk-doc valgrind || exit 1
 tidal_build build || exit 1
 
 qos=build/bench-qos_sched
