@@ -19,41 +19,7 @@
 #include "peering_mod.h"
 #include "tidald.h"
 
-/* ---- peers ----------------------------------------------------------------------------- */
-
-/* Leasing from a peer goes through the peering module's lease service. This tidald is built
- * without it: the decision is logged and nothing is booked. */
-/* Capacity that peers advertise on their links and pools, for transit and remote pools.
- * The peering module receives the adverts (CAPACITY) but has no accessor for them yet, so
- * no remote resource is known and only local ones are planned; requests for remote hops
- * (book_hop below) are ready for the day they are. */
-static size_t remote_resources(struct alloc_mod *m, struct alloc_resource *out, size_t max)
-{
-	(void)m, (void)out, (void)max;
-	return 0;
-}
-
 /* ---- one cycle ----------------------------------------------------------------------- */
-
-struct cycle {
-	struct alloc_mod *m;
-	const struct tidal_cfg *cfg;
-	const struct demand_update *up;
-	int64_t now;
-	const char **regions;
-	size_t n_regions;
-	struct alloc_resource *res;
-	char (*res_names)[LEDGER_RES_MAX];
-	size_t n_res;
-	struct alloc_class *cls;
-	char (*cls_names)[LEDGER_RES_MAX];
-	const char **cls_match; /* apps: match text; pools: NULL */
-	int *cls_pool;          /* pools: index in cfg->pools, else -1 */
-	size_t n_cls;
-	struct alloc_resv *resv;
-	uint8_t (*resv_id)[LEDGER_ID_LEN];
-	size_t n_resv, cap_resv;
-};
 
 static const struct demand_forecast *find_forecast(struct cycle *c, const char *series)
 {
@@ -64,7 +30,7 @@ static const struct demand_forecast *find_forecast(struct cycle *c, const char *
 	return demand_forecast_get(c->m->d, series);
 }
 
-static int region_index(const struct cycle *c, const char *name)
+int amod_region_index(const struct cycle *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_regions; i++)
 		if (!strcmp(c->regions[i], name))
@@ -72,7 +38,7 @@ static int region_index(const struct cycle *c, const char *name)
 	return -1;
 }
 
-static int res_index(const struct cycle *c, const char *name)
+int amod_res_index(const struct cycle *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_res; i++)
 		if (!strcmp(c->res_names[i], name))
@@ -96,12 +62,13 @@ static void match_text(const struct cfg_match *mt, char *buf, size_t len)
 		                        cfg_fmt_dscp(mt->dscp[i], tmp, sizeof(tmp)));
 }
 
-static int build_topology(struct cycle *c)
+static int build_topology(struct cycle *c, struct ledger *lg)
 {
 	const struct tidal_cfg *cfg = c->cfg;
 	c->n_regions = 1 + cfg->n_peers;
 	c->regions = calloc(c->n_regions, sizeof(char *));
-	size_t max_res = cfg->n_links + 3 * cfg->n_pools + 64;
+	size_t max_res = cfg->n_links + 3 * cfg->n_pools + 4 * (cfg->n_peers + 1) * cfg->n_peers + 64;
+	c->max_res = max_res;
 	c->res = calloc(max_res, sizeof(*c->res));
 	c->res_names = calloc(max_res, sizeof(*c->res_names));
 	if (!c->regions || !c->res || !c->res_names)
@@ -146,8 +113,8 @@ static int build_topology(struct cycle *c)
 			c->n_res++;
 		}
 	}
-	c->n_res += remote_resources(c->m, c->res + c->n_res, max_res - c->n_res);
-	return 0;
+	c->n_local_res = c->n_res;
+	return amod_remote_resources(c, lg);
 }
 
 static int build_classes(struct cycle *c)
@@ -162,7 +129,7 @@ static int build_classes(struct cycle *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		const struct cfg_app *a = &cfg->apps[i];
-		int dst = a->peer[0] ? region_index(c, a->peer) : (c->n_regions > 1 ? 1 : -1);
+		int dst = a->peer[0] ? amod_region_index(c, a->peer) : (c->n_regions > 1 ? 1 : -1);
 		if (dst < 1)
 			continue; /* no peer to send it to: nothing to reserve */
 		struct alloc_class *k = &c->cls[c->n_cls];
@@ -219,22 +186,52 @@ static int class_of(const struct cycle *c, const char *app)
 	return -1;
 }
 
+/* "P,R" on a local booking of our link to P: the first hop of a transit path to R. */
+static void local_transit(const struct cycle *c, int r, const char *path, int *via, int *dst)
+{
+	const char *comma = strchr(path, ',');
+	*via = *dst = -1;
+	if (!comma || strchr(comma + 1, ','))
+		return;
+	const char *p = c->regions[c->res[r].to];
+	if ((size_t)(comma - path) != strlen(p) || strncmp(path, p, strlen(p)))
+		return;
+	int d = amod_region_index(c, comma + 1);
+	if (d >= 1 && d != c->res[r].to) {
+		*via = c->res[r].to;
+		*dst = d;
+	}
+}
+
 static int collect_one(const struct ledger_lease *x, void *arg)
 {
 	struct cycle *c = arg;
-	int r = res_index(c, x->resource);
-	if (r < 0 || x->end <= c->now)
-		return 0; /* not one of our resources (a lease we asked of a peer), or over */
-	size_t cap = c->cap_resv;
-	if (amod_grow((void **)&c->resv, &c->cap_resv, c->n_resv + 1, sizeof(*c->resv)))
-		return -ENOMEM;
-	if (c->cap_resv != cap || !c->resv_id) {
-		uint8_t(*ids)[LEDGER_ID_LEN] = realloc(c->resv_id, c->cap_resv * LEDGER_ID_LEN);
-		if (!ids)
-			return -ENOMEM;
-		c->resv_id = ids;
-	}
+	if (x->end <= c->now || x->state >= LEDGER_RELEASED)
+		return 0;
 	bool ours = !strcmp(x->requester, c->cfg->region.name);
+	bool remote = strcmp(x->provider, c->cfg->region.name) != 0;
+	int r = -1, via = -1, dst = -1;
+	if (!remote) {
+		r = amod_res_index(c, x->resource);
+		if (r < 0 || (size_t)r >= c->n_local_res)
+			return 0;
+		if (ours && x->path[0] && c->res[r].kind == ALLOC_BANDWIDTH)
+			local_transit(c, r, x->path, &via, &dst);
+	} else {
+		char name[LEDGER_RES_MAX];
+		if (!amod_remote_name(c, x, name, sizeof(name)))
+			return 0; /* a lease the controller has no resource for */
+		r = amod_res_index(c, name);
+		if (r < 0)
+			return 0;
+		if (c->res[r].kind == ALLOC_BANDWIDTH) {
+			via = c->res[r].owner;
+			dst = c->res[r].to;
+		}
+	}
+	if (amod_grow((void **)&c->resv, &c->cap_resv, c->n_resv + 1, sizeof(*c->resv)) ||
+	    amod_grow((void **)&c->meta, &c->cap_meta, c->n_resv + 1, sizeof(*c->meta)))
+		return -ENOMEM;
 	int cls = ours && x->app[0] ? class_of(c, x->app) : -1;
 	struct alloc_resv *v = &c->resv[c->n_resv];
 	memset(v, 0, sizeof(*v));
@@ -246,10 +243,81 @@ static int collect_one(const struct ledger_lease *x, void *arg)
 	v->end = x->end;
 	v->hold_prio = x->hold_prio;
 	v->fixed = cls < 0 || !amod_is_managed(c->m, x->id);
-	v->user = c->n_resv;
-	memcpy(c->resv_id[c->n_resv], x->id, LEDGER_ID_LEN);
+	struct resv_meta *mt = &c->meta[c->n_resv];
+	memset(mt, 0, sizeof(*mt));
+	memcpy(mt->id, x->id, LEDGER_ID_LEN);
+	mt->remote = remote;
+	mt->via = via;
+	mt->dst = dst;
 	c->n_resv++;
 	return 0;
+}
+
+static int add_orphan(struct cycle *c, size_t i)
+{
+	size_t cap = c->cap_orphans;
+	if (amod_grow((void **)&c->orphans, &c->cap_orphans, c->n_orphans + 1, LEDGER_ID_LEN))
+		return -ENOMEM;
+	if (cap != c->cap_orphans) {
+		bool *o = realloc(c->orphan_remote, c->cap_orphans * sizeof(bool));
+		if (!o)
+			return -ENOMEM;
+		c->orphan_remote = o;
+	}
+	memcpy(c->orphans[c->n_orphans], c->meta[i].id, LEDGER_ID_LEN);
+	c->orphan_remote[c->n_orphans++] = c->meta[i].remote;
+	c->meta[i].dropped = true;
+	return 0;
+}
+
+/* A transit path is two ledger entries: the local booking of the first hop (path "P,R")
+ * and the lease from P carried on to R (path "R"). Make them one reservation of two hops;
+ * the controller's halves whose other half is gone are released (they carry nothing). */
+static int pair_transit(struct cycle *c)
+{
+	int rc = 0;
+	for (size_t i = 0; i < c->n_resv && !rc; i++) {
+		struct resv_meta *a = &c->meta[i];
+		struct alloc_resv *v = &c->resv[i];
+		if (a->remote || a->via < 0 || a->dropped)
+			continue;
+		size_t j = 0;
+		for (; j < c->n_resv; j++) {
+			const struct resv_meta *b = &c->meta[j];
+			const struct alloc_resv *w = &c->resv[j];
+			if (b->remote && !b->dropped && b->via == a->via && b->dst == a->dst &&
+			    w->cls == v->cls && w->quantity == v->quantity && w->start == v->start &&
+			    w->end == v->end)
+				break;
+		}
+		if (j < c->n_resv) {
+			v->hops[v->n_hops++] = c->resv[j].hops[0];
+			v->fixed |= c->resv[j].fixed;
+			memcpy(a->id2, c->meta[j].id, LEDGER_ID_LEN);
+			a->pair = true;
+			c->meta[j].dropped = true;
+		} else if (amod_is_managed(c->m, a->id)) {
+			rc = add_orphan(c, i);
+		} else {
+			v->cls = -1; /* serves nothing; its capacity stays booked */
+			v->fixed = true;
+		}
+	}
+	for (size_t j = 0; j < c->n_resv && !rc; j++)
+		if (c->meta[j].remote && c->meta[j].via >= 0 && !c->meta[j].dropped &&
+		    amod_is_managed(c->m, c->meta[j].id))
+			rc = add_orphan(c, j);
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_resv; i++) {
+		if (c->meta[i].dropped)
+			continue;
+		c->resv[n] = c->resv[i];
+		c->meta[n] = c->meta[i];
+		c->resv[n].user = n;
+		n++;
+	}
+	c->n_resv = n;
+	return rc;
 }
 
 static void cycle_free(struct cycle *c)
@@ -257,38 +325,96 @@ static void cycle_free(struct cycle *c)
 	free(c->regions), free(c->res), free(c->res_names), free(c->cls), free(c->cls_names);
 	for (size_t i = 0; i < c->n_cls; i++)
 		free((void *)c->cls_match[i]);
-	free(c->cls_match), free(c->cls_pool), free(c->resv), free(c->resv_id);
+	free(c->cls_match), free(c->cls_pool), free(c->resv), free(c->meta);
+	free(c->orphans), free(c->orphan_remote);
+}
+
+/* Give one lease back: a lease from a peer through the lease service, a booking here
+ * through the ledger. 0 or a negative errno with why. */
+static int give_back(struct cycle *c, struct ledger *lg, const uint8_t id[LEDGER_ID_LEN],
+                     bool remote, char *why, size_t len)
+{
+	struct ledger_lease out;
+	if (remote) {
+		struct lease_svc *svc = peering_mod_get(c->m->d);
+		if (!svc) {
+			snprintf(why, len, "no peering module");
+			return -ENOTSUP;
+		}
+		return lease_svc_release(svc, id, &out, why, len);
+	}
+	enum ledger_err e = LEDGER_OK;
+	int rc = ledger_release(lg, id, c->now, &out, &e);
+	if (rc)
+		snprintf(why, len, "%s", ledger_err_name(e));
+	return rc;
+}
+
+static void path_text(const struct cycle *c, const int *hops, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned h = 0; h < n && off < len; h++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", h ? "+" : "",
+		                        c->res_names[hops[h]]);
+}
+
+static void release_orphans(struct cycle *c, struct ledger *lg)
+{
+	for (size_t i = 0; i < c->n_orphans; i++) {
+		char why[128] = "", id[LEDGER_ID_STR], result[64];
+		struct ledger_lease x;
+		if (ledger_get(lg, c->orphans[i], &x))
+			continue;
+		int rc = give_back(c, lg, c->orphans[i], c->orphan_remote[i], why, sizeof(why));
+		if (rc == 0)
+			c->m->releases++;
+		snprintf(result, sizeof(result), rc ? "failed: %.50s" : "released %.8s",
+		         rc ? why : ledger_id_fmt(c->orphans[i], id));
+		amod_decide(c->m, "release", x.app, x.resource, (enum alloc_kind)x.kind, x.quantity,
+		            x.start, x.end, result,
+		            c->orphan_remote[i]
+		                    ? "transit: the booking of the first hop is gone"
+		                    : "transit: the lease that carried it on is gone");
+	}
 }
 
 static void apply_release(struct cycle *c, struct ledger *lg, const struct alloc_release *x)
 {
 	struct alloc_mod *m = c->m;
 	const struct alloc_resv *v = &c->resv[x->resv];
+	const struct resv_meta *mt = &c->meta[x->resv];
 	const char *app = x->cls >= 0 ? c->cls_names[x->cls] : "";
 	const char *what = x->why == ALLOC_PREEMPTED ? "preempt"
 	                   : x->why == ALLOC_RESIZE  ? "resize"
 	                                             : "release";
-	char result[64], id[LEDGER_ID_STR];
-	ledger_id_fmt(c->resv_id[x->resv], id);
+	char result[64], id[LEDGER_ID_STR], path[160], why[128] = "";
+	path_text(c, v->hops, v->n_hops, path, sizeof(path));
 	if (x->cls < 0) {
 		/* Another region's lease: the ledger preempts it when our booking needs the room.
 		 */
-		amod_decide(m, what, app, c->res_names[v->hops[0]], c->res[v->hops[0]].kind,
-		            v->quantity, v->start, v->end, "left to the ledger's preemption",
-		            x->reason);
+		amod_decide(m, what, app, path, c->res[v->hops[0]].kind, v->quantity, v->start,
+		            v->end, "left to the ledger's preemption", x->reason);
 		return;
 	}
-	struct ledger_lease out;
-	enum ledger_err why = LEDGER_OK;
-	int rc = ledger_release(lg, c->resv_id[x->resv], c->now, &out, &why);
+	ledger_id_fmt(mt->id, id);
+	int rc = give_back(c, lg, mt->id, mt->remote, why, sizeof(why));
+	if (mt->pair) {
+		char why2[128] = "";
+		int rc2 = give_back(c, lg, mt->id2, true, why2, sizeof(why2));
+		if (rc2 && !rc) {
+			rc = rc2;
+			snprintf(why, sizeof(why), "%s", why2);
+		}
+	}
 	if (rc == 0) {
 		snprintf(result, sizeof(result), "released %.8s", id);
 		m->releases++;
 	} else {
-		snprintf(result, sizeof(result), "failed: %s", ledger_err_name(why));
+		snprintf(result, sizeof(result), "failed: %.50s", why);
 	}
-	amod_decide(m, what, app, c->res_names[v->hops[0]], c->res[v->hops[0]].kind, v->quantity,
-	            v->start, v->end, result, x->reason);
+	amod_decide(m, what, app, path, c->res[v->hops[0]].kind, v->quantity, v->start, v->end,
+	            result, x->reason);
 }
 
 static enum lease_resource lease_res(enum alloc_kind k)
@@ -305,35 +431,29 @@ static enum lease_resource lease_res(enum alloc_kind k)
 	}
 }
 
-/* One hop of a request: booked here, or leased from the region that owns it. */
-static int book_hop(struct cycle *c, struct ledger *lg, const struct alloc_request *q, unsigned h,
-                    uint8_t id[LEDGER_ID_LEN], char *why, size_t len)
+/* The regions a request's traffic crosses after hop `from`'s owner: "ams,lon". */
+static void regions_after(const struct cycle *c, const struct alloc_request *q, unsigned from,
+                          char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned h = from; h < q->n_hops && off < len; h++) {
+		int to = c->res[q->hops[h]].to;
+		if (to >= 0)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+			                        c->regions[to]);
+	}
+}
+
+/* A local hop: booked in our ledger. A transit path's first hop records the regions after
+ * it ("ams,lon") so that the lease from the next region pairs with it and FRR knows it is
+ * not the direct path. */
+static int book_local(struct cycle *c, struct ledger *lg, const struct alloc_request *q,
+                      unsigned h, uint8_t id[LEDGER_ID_LEN], char *why, size_t len)
 {
 	const struct alloc_resource *r = &c->res[q->hops[h]];
-	const char *app = c->cls_names[q->cls];
-	struct ledger_lease out;
-	if (r->owner != 0) {
-		struct lease_svc *svc = peering_mod_get(c->m->d);
-		if (!svc) {
-			snprintf(why, len, "no peering module to lease from %s",
-			         c->regions[r->owner]);
-			return -ENOTSUP;
-		}
-		struct lease_svc_request lr = {.peer = c->regions[r->owner],
-		                               .resource = lease_res(r->kind),
-		                               .quantity = q->quantity,
-		                               .start_s = q->start,
-		                               .duration_s = (uint32_t)(q->end - q->start),
-		                               .setup_prio = q->prio,
-		                               .hold_prio = q->prio,
-		                               .app = app,
-		                               .match = c->cls_match[q->cls]};
-		int rc = lease_svc_request(svc, &lr, &out, why, len);
-		if (rc == 0)
-			memcpy(id, out.id, LEDGER_ID_LEN);
-		return rc;
-	}
 	struct ledger_req r2;
+	struct ledger_lease out;
 	memset(&r2, 0, sizeof(r2));
 	ledger_id_new(r2.id);
 	snprintf(r2.requester, sizeof(r2.requester), "%s", c->cfg->region.name);
@@ -346,7 +466,9 @@ static int book_hop(struct cycle *c, struct ledger *lg, const struct alloc_reque
 	r2.setup_prio = r2.hold_prio = q->prio;
 	if (c->cls_match[q->cls])
 		snprintf(r2.match, sizeof(r2.match), "%s", c->cls_match[q->cls]);
-	snprintf(r2.app, sizeof(r2.app), "%s", app);
+	snprintf(r2.app, sizeof(r2.app), "%s", c->cls_names[q->cls]);
+	if (q->n_hops > 1 && r->kind == ALLOC_BANDWIDTH)
+		regions_after(c, q, h, r2.path, sizeof(r2.path));
 	enum ledger_err e = LEDGER_OK;
 	int rc = ledger_book(lg, &r2, c->now, &out, &e);
 	if (rc == 0)
@@ -356,37 +478,81 @@ static int book_hop(struct cycle *c, struct ledger *lg, const struct alloc_reque
 	return rc;
 }
 
+/* The hops from h on, provided by another region: one lease from that region, which books
+ * its hop and leases the next ones itself (path = the regions after it). */
+static int lease_remote(struct cycle *c, const struct alloc_request *q, unsigned h,
+                        uint8_t id[LEDGER_ID_LEN], char *why, size_t len)
+{
+	const struct alloc_resource *r = &c->res[q->hops[h]];
+	struct lease_svc *svc = peering_mod_get(c->m->d);
+	if (!svc) {
+		snprintf(why, len, "no peering module to lease from %s", c->regions[r->owner]);
+		return -ENOTSUP;
+	}
+	char path[LEDGER_PATH_MAX] = "", pool[LEDGER_RES_MAX] = "";
+	if (r->kind == ALLOC_BANDWIDTH) {
+		regions_after(c, q, h, path, sizeof(path));
+	} else {
+		/* "P:pool.NAME.KIND" names P's pool NAME; "P:KIND" its default pool. */
+		const char *n = strchr(c->res_names[q->hops[h]], ':');
+		if (n && !strncmp(n + 1, "pool.", 5)) {
+			snprintf(pool, sizeof(pool), "%s", n + 6);
+			char *dot = strrchr(pool, '.');
+			if (dot)
+				*dot = '\0';
+		}
+	}
+	struct lease_svc_request lr = {.peer = c->regions[r->owner],
+	                               .resource = lease_res(r->kind),
+	                               .pool = pool[0] ? pool : NULL,
+	                               .quantity = q->quantity,
+	                               .start_s = q->start,
+	                               .duration_s = (uint32_t)(q->end - q->start),
+	                               .setup_prio = q->prio,
+	                               .hold_prio = q->prio,
+	                               .app = c->cls_names[q->cls],
+	                               .match = c->cls_match[q->cls],
+	                               .path = path};
+	struct ledger_lease out;
+	int rc = lease_svc_request(svc, &lr, &out, why, len);
+	if (rc == 0)
+		memcpy(id, out.id, LEDGER_ID_LEN);
+	return rc;
+}
+
+static void manage(struct alloc_mod *m, const uint8_t id[LEDGER_ID_LEN])
+{
+	if (!amod_grow((void **)&m->managed, &m->cap_managed, m->n_managed + 1, LEDGER_ID_LEN))
+		memcpy(m->managed[m->n_managed++], id, LEDGER_ID_LEN);
+}
+
 static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc_request *q)
 {
 	struct alloc_mod *m = c->m;
 	const char *app = c->cls_names[q->cls];
-	char path[160] = "", result[64], why[128] = "";
-	size_t off = 0;
-	bool remote = false;
-	for (unsigned h = 0; h < q->n_hops && off < sizeof(path); h++) {
-		off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%s", h ? "+" : "",
-		                        c->res_names[q->hops[h]]);
-		remote |= c->res[q->hops[h]].owner != 0;
-	}
+	char path[160], result[64], why[128] = "";
+	path_text(c, q->hops, q->n_hops, path, sizeof(path));
 	enum alloc_kind kind = c->res[q->hops[0]].kind;
-	/* Every hop or none: a hop alone carries nothing. */
+	/* Every hop or none: local hops booked here, then the rest as one lease from the
+	 * region that provides the first remote hop. */
 	uint8_t ids[ALLOC_MAX_HOPS][LEDGER_ID_LEN] = {{0}};
+	uint8_t rid[LEDGER_ID_LEN] = {0};
 	unsigned done = 0;
+	bool remote = false;
 	int rc = 0;
-	for (; done < q->n_hops; done++)
-		if ((rc = book_hop(c, lg, q, done, ids[done], why, sizeof(why))))
+	for (; done < q->n_hops && !rc; done++) {
+		if (c->res[q->hops[done]].owner != 0) {
+			remote = true;
+			rc = lease_remote(c, q, done, rid, why, sizeof(why));
 			break;
+		}
+		if ((rc = book_local(c, lg, q, done, ids[done], why, sizeof(why))))
+			break;
+	}
 	if (rc) {
 		for (unsigned h = 0; h < done; h++) {
-			struct ledger_lease out;
-			enum ledger_err e;
-			struct lease_svc *svc = peering_mod_get(m->d);
-			if (c->res[q->hops[h]].owner != 0 && svc) {
-				char w[64];
-				lease_svc_release(svc, ids[h], &out, w, sizeof(w));
-			} else {
-				ledger_release(lg, ids[h], c->now, &out, &e);
-			}
+			char w[64];
+			give_back(c, lg, ids[h], false, w, sizeof(w));
 		}
 		snprintf(result, sizeof(result), "%s: %.50s",
 		         rc == -ENOTSUP ? "skipped" : "refused", why);
@@ -395,13 +561,17 @@ static void apply_request(struct cycle *c, struct ledger *lg, const struct alloc
 		else
 			m->refused++;
 	} else {
-		for (unsigned h = 0; h < q->n_hops; h++)
-			if (!amod_grow((void **)&m->managed, &m->cap_managed, m->n_managed + 1,
-			               LEDGER_ID_LEN))
-				memcpy(m->managed[m->n_managed++], ids[h], LEDGER_ID_LEN);
-		char id[LEDGER_ID_STR];
-		snprintf(result, sizeof(result), "%s %.8s", remote ? "requested" : "booked",
-		         ledger_id_fmt(ids[0], id));
+		char id[LEDGER_ID_STR], id2[LEDGER_ID_STR];
+		for (unsigned h = 0; h < done; h++)
+			manage(m, ids[h]);
+		if (remote)
+			manage(m, rid);
+		if (remote && done)
+			snprintf(result, sizeof(result), "booked %.8s, requested %.8s",
+			         ledger_id_fmt(ids[0], id), ledger_id_fmt(rid, id2));
+		else
+			snprintf(result, sizeof(result), "%s %.8s", remote ? "requested" : "booked",
+			         ledger_id_fmt(remote ? rid : ids[0], id));
 		m->requests++;
 	}
 	amod_decide(m,
@@ -439,6 +609,23 @@ static void keep_views(struct alloc_mod *m, const struct cycle *c, const struct 
 	}
 }
 
+/* The end of the last block a cycle can decide: capacities of remote resources are the
+ * least their adverts promise up to there. */
+static int64_t window_end(const struct cycle *c, uint32_t block_s, uint32_t period_s,
+                          uint32_t lease_lead_s)
+{
+	uint64_t lead = 0;
+	for (size_t i = 0; i < c->cfg->n_links; i++)
+		if (c->cfg->links[i].lead_time_ms / 1000 > lead)
+			lead = c->cfg->links[i].lead_time_ms / 1000;
+	for (size_t i = 0; i < c->cfg->n_pools; i++)
+		if (c->cfg->pools[i].lead_time_ms / 1000 > lead)
+			lead = c->cfg->pools[i].lead_time_ms / 1000;
+	int64_t t = c->now + (int64_t)lead + lease_lead_s + period_s;
+	int64_t b = (int64_t)block_s;
+	return (t / b + 1) * b;
+}
+
 /* Run one cycle now. `up` may be NULL (forecasts then come from demand_forecast_get). */
 int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, size_t len)
 {
@@ -452,7 +639,13 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 	}
 	double t0 = amod_mono();
 	struct cycle c = {.m = m, .cfg = tidald_cfg(m->d), .up = up, .now = tidald_now()};
-	int rc = build_topology(&c);
+	uint64_t bucket = c.cfg->forecast.bucket_ms / 1000;
+	uint64_t period = c.cfg->forecast.period_ms / 1000;
+	uint32_t block_s = bucket > MIN_BLOCK_S ? (uint32_t)bucket : MIN_BLOCK_S;
+	uint32_t period_s = period ? (uint32_t)period : MIN_BLOCK_S;
+	uint32_t lease_lead_s = (uint32_t)(c.cfg->peering.lease_lead_time_ms / 1000);
+	c.win_end = window_end(&c, block_s, period_s, lease_lead_s);
+	int rc = build_topology(&c, lg);
 	if (!rc)
 		rc = build_classes(&c);
 	for (size_t i = 0; !rc && i < c.n_cls; i++) {
@@ -469,6 +662,8 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 	}
 	if (!rc)
 		rc = ledger_foreach(lg, false, collect_one, &c);
+	if (!rc)
+		rc = pair_transit(&c);
 	const struct alloc_plan *plan = NULL;
 	if (!rc) {
 		struct alloc_input in = {.regions = c.regions,
@@ -480,12 +675,10 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 		                         .resv = c.resv,
 		                         .n_resv = c.n_resv};
 		alloc_params_init(&in.params);
-		uint64_t bucket = c.cfg->forecast.bucket_ms / 1000;
-		uint64_t period = c.cfg->forecast.period_ms / 1000;
 		in.params.now = c.now;
-		in.params.block_s = bucket > MIN_BLOCK_S ? (uint32_t)bucket : MIN_BLOCK_S;
-		in.params.period_s = period ? (uint32_t)period : MIN_BLOCK_S;
-		in.params.lease_lead_s = (uint32_t)(c.cfg->peering.lease_lead_time_ms / 1000);
+		in.params.block_s = block_s;
+		in.params.period_s = period_s;
+		in.params.lease_lead_s = lease_lead_s;
 		rc = alloc_run(m->a, &in, &plan);
 		if (rc)
 			snprintf(msg, len, "controller refused its input: %s", alloc_error(m->a));
@@ -501,6 +694,7 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 			lease_svc_begin(svc);
 		else
 			batch = ledger_batch_begin(lg) == 0;
+		release_orphans(&c, lg);
 		for (size_t i = 0; i < plan->n_rel; i++)
 			apply_release(&c, lg, &plan->rel[i]);
 		for (size_t i = 0; i < plan->n_req; i++)

@@ -84,6 +84,55 @@ struct decision *amod_decide(struct alloc_mod *m, const char *action, const char
                              const char *resource, enum alloc_kind kind, uint64_t q, int64_t start,
                              int64_t end, const char *result, const char *reason);
 
+/* What a reservation of the input is made of: one lease, or for a transit path the local
+ * booking of the first hop and the one lease from the next region that carries it on. */
+struct resv_meta {
+	uint8_t id[LEDGER_ID_LEN];   /* the local booking, or the lease from a peer */
+	uint8_t id2[LEDGER_ID_LEN];  /* transit pair: the lease from the peer */
+	bool pair;                   /* id2 is set */
+	bool remote;                 /* id is a lease from a peer (lease_svc_release) */
+	int via, dst;                /* transit: the regions after this one (-1 = none) */
+	bool dropped;                /* merged into another reservation, or released */
+};
+
+/* One cycle's input as built from the config, the peers' adverts and the ledger. */
+struct cycle {
+	struct alloc_mod *m;
+	const struct tidal_cfg *cfg;
+	const struct demand_update *up;
+	int64_t now;
+	int64_t win_end; /* capacity of remote resources: the least over [now, win_end) */
+	const char **regions;
+	size_t n_regions;
+	struct alloc_resource *res;
+	char (*res_names)[LEDGER_RES_MAX];
+	size_t n_res, max_res, n_local_res;
+	struct alloc_class *cls;
+	char (*cls_names)[LEDGER_RES_MAX];
+	const char **cls_match; /* apps: match text; pools: NULL */
+	int *cls_pool;          /* pools: index in cfg->pools, else -1 */
+	size_t n_cls;
+	struct alloc_resv *resv;
+	struct resv_meta *meta; /* [n_resv] */
+	size_t n_resv, cap_resv, cap_meta;
+	/* Transit bookings whose other half is gone: released before the plan. */
+	uint8_t (*orphans)[LEDGER_ID_LEN];
+	bool *orphan_remote;
+	size_t n_orphans, cap_orphans;
+};
+
+int amod_region_index(const struct cycle *c, const char *name);
+int amod_res_index(const struct cycle *c, const char *name);
+
+/* alloc_remote.c: the links and pools other regions lease to this one, from their capacity
+ * adverts (lease_svc_adverts) and the leases held on them; appended to c->res. A peer
+ * without adverts adds nothing (a resource it holds leases on gets what they hold). */
+int amod_remote_resources(struct cycle *c, struct ledger *lg);
+/* The model resource a lease from a peer books ("ams:bandwidth>lon", "ams:pool.gpu.vcpu"),
+ * written to buf; false when it has none (a direct bandwidth lease, a longer path). */
+bool amod_remote_name(const struct cycle *c, const struct ledger_lease *x, char *buf,
+                      size_t len);
+
 /* alloc_cycle.c: run one cycle now; `up` may be NULL (forecasts from demand_forecast_get).
  * 0, or a negative errno with msg saying why. */
 int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, size_t len);
