@@ -341,8 +341,13 @@ static void block_prepare(struct alloc *a)
 		uint8_t f = 0;
 		if (!a->gone[j] && v->start < a->bend && v->end > a->bstart) {
 			f |= RF_OVERLAP;
-			if (v->cls >= 0 && a->cs[v->cls].decide && v->start <= a->cs[v->cls].eff &&
-			    v->end >= a->bend)
+			/* It covers from the earliest a new lease could: on its own path, that
+			 * is now + the path's lead (a transit lease booked late in the block in
+			 * progress starts after a direct one could). */
+			if (v->cls >= 0 && a->cs[v->cls].decide && v->end >= a->bend &&
+			    (v->start <= a->cs[v->cls].eff ||
+			     v->start <= a->p.now + (int64_t)alloc_path_lead(
+			                                          a, (size_t)v->cls, v->hops, v->n_hops)))
 				f |= RF_COVER;
 			if (!v->fixed && v->cls >= 0 && v->start >= a->bstart && v->end <= a->bend)
 				f |= RF_RELEASABLE;

@@ -706,6 +706,7 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 			rc = -EIO;
 		}
 		keep_views(m, &c, plan);
+		amod_record_reserved(m, c.now);
 	}
 	m->last_cycle_s = amod_mono() - t0;
 	m->last_cycle_at = c.now;

@@ -207,13 +207,65 @@ struct sum_ctx {
 	double sum;
 };
 
+/* Does lease x reserve capacity for one of this region's apps now? A transit path counts
+ * once: by the lease from the next region (reserved once every hop is), not by the local
+ * booking of its first hop (path set, provided here); a lease carried on for another
+ * region (parent set) is not ours. */
+static bool counts_now(const struct ledger_lease *x, const char *region, int64_t now)
+{
+	static const uint8_t zero[LEDGER_ID_LEN];
+	return x->app[0] && !strcmp(x->requester, region) && x->start <= now && x->end > now &&
+	       (x->state == LEDGER_ACTIVE || x->state == LEDGER_RESERVED) &&
+	       !(x->path[0] && !strcmp(x->provider, region)) &&
+	       !memcmp(x->parent, zero, LEDGER_ID_LEN);
+}
+
 static int sum_one(const struct ledger_lease *x, void *arg)
 {
 	struct sum_ctx *s = arg;
-	if (!strcmp(x->app, s->app) && !strcmp(x->requester, s->region) && x->start <= s->now &&
-	    x->end > s->now && (x->state == LEDGER_ACTIVE || x->state == LEDGER_RESERVED))
+	if (!strcmp(x->app, s->app) && counts_now(x, s->region, s->now))
 		s->sum += (double)x->quantity;
 	return 0;
+}
+
+struct rec_ctx {
+	struct alloc_mod *m;
+	const char *region;
+	int64_t now;
+	double *sum;
+};
+
+static int rec_one(const struct ledger_lease *x, void *arg)
+{
+	struct rec_ctx *r = arg;
+	if (!counts_now(x, r->region, r->now))
+		return 0;
+	for (size_t i = 0; i < r->m->n_apps; i++)
+		if (!strcmp(r->m->apps[i].name, x->app)) {
+			r->sum[i] += (double)x->quantity;
+			break;
+		}
+	return 0;
+}
+
+void amod_record_reserved(struct alloc_mod *m, int64_t at)
+{
+	struct ledger *lg = ledger_mod_get(m->d);
+	if (!lg || !m->n_apps)
+		return;
+	double *sum = calloc(m->n_apps, sizeof(*sum));
+	if (!sum)
+		return;
+	struct rec_ctx r = {.m = m, .region = tidald_cfg(m->d)->region.name, .now = at, .sum = sum};
+	ledger_foreach(lg, false, rec_one, &r);
+	for (size_t i = 0; i < m->n_apps; i++) {
+		char name[LEDGER_RES_MAX + 16];
+		snprintf(name, sizeof(name), "%s.reserved", m->apps[i].name);
+		/* -ERANGE (a second value in the same second) and a missing history module
+		 * are fine: the series is a picture, not a record. */
+		demand_record(m->d, name, at, sum[i]);
+	}
+	free(sum);
 }
 
 static double reserved_now(struct tidald *d, const char *app)
@@ -302,6 +354,8 @@ static void alloc_mod_event(struct tidald *d, void *state, enum tidald_event ev,
 	char msg[256];
 	if (ev == TIDALD_EV_FORECAST_UPDATED)
 		amod_cycle(m, data, msg, sizeof(msg));
+	else if (ev == TIDALD_EV_RATES_SAMPLED && data)
+		amod_record_reserved(m, ((const struct coll_sample *)data)->at_s);
 	else if (ev == TIDALD_EV_LEASE_CHANGED && data)
 		amod_pool_changed(m, data);
 }

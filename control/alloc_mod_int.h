@@ -137,6 +137,10 @@ bool amod_remote_name(const struct cycle *c, const struct ledger_lease *x, char 
  * 0, or a negative errno with msg saying why. */
 int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, size_t len);
 
+/* Write every class's reserved rate now into the history as "<class>.reserved" (drawn by
+ * `tidalctl graph`); after every cycle and every rate sample. */
+void amod_record_reserved(struct alloc_mod *m, int64_t at);
+
 /* alloc_pool.c */
 void amod_pool_changed(struct alloc_mod *m, const struct ledger_change *ch);
 void amod_pool_retry(evutil_socket_t fd, short what, void *arg); /* timer, arg = module */

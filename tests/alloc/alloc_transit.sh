@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The alloc module plans transit from its peers' capacity adverts (suite alloc): three real
+# tidald regions on loopback over TLS (certificates made here with the openssl CLI). fra's
+# app video needs 3G towards lon but fra's link to lon reserves only 1G. Without ams's
+# adverts fra plans the 1G direct and reports the rest short (no capacity is assumed); once
+# ams advertises its link to fra and, passed on, lon's link to ams, fra books the rest as one
+# transit lease: its own link to ams (path "ams,lon") and one lease from ams with path
+# "lon", which ams carries on to lon. The ledgers of all three regions show the hops; a
+# second cycle and a restart change nothing (the two halves are paired again); the
+# reservation is recorded in the history as "video.reserved". Every wait polls to a
+# deadline; every daemon is stopped on exit.
+set -uo pipefail
+T=$(mktemp -d /tmp/tdlalloc-transit-XXXXXX)
+declare -A PID PORT MPORT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }
+	done
+	exit 1
+}
+cleanup() {
+	local r p
+	for r in "${!PID[@]}"; do
+		p=${PID[$r]}
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+	done
+	for r in "${!PID[@]}"; do
+		p=${PID[$r]}
+		[ -n "$p" ] || continue
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+poll() { # poll SECONDS CMD...: until CMD succeeds
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.1
+	done
+}
+ctl() { # ctl REGION ARGS...
+	local r=$1
+	shift
+	"$TIDALCTL" -s "$T/$r.sock" "$@"
+}
+jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# region NAME [PEER:RESERVABLE]...: NAME's config, peering with each PEER over a link
+# that reserves RESERVABLE.
+region() {
+	local n=$1 p
+	shift
+	{
+		cat <<INI
+[region]
+name = $n
+asn = 6501${#n}
+state_dir = $T/$n
+
+[control]
+socket = $T/$n.sock
+metrics_listen = 127.0.0.1:${MPORT[$n]}
+log_level = debug
+
+[peering]
+listen = 127.0.0.1:${PORT[$n]}
+certificate = $T/pki/$n.crt
+private_key = $T/pki/$n.key
+ca = $T/pki/ca.crt
+hold_time = 9s
+
+[forecast]
+bucket = 1h
+
+INI
+		for p in "$@"; do
+			printf '[peer.%s]\naddress = 127.0.0.1:%s\nlink = %s-%s\n\n' "${p%%:*}" \
+				"${PORT[${p%%:*}]}" "$n" "${p%%:*}"
+			printf '[link.%s-%s]\ncapacity = 10G\nreservable = %s\nlead_time = 0s\n\n' \
+				"$n" "${p%%:*}" "${p#*:}"
+		done
+	} >"$T/$n.ini"
+}
+start() { # start NAME
+	"$TIDALD" -c "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	PID[$1]=$!
+	poll 15 ctl "$1" show status || fail "$1 did not answer"
+}
+stop() { # stop NAME (SIGTERM, wait)
+	kill -TERM "${PID[$1]}"
+	wait "${PID[$1]}" 2>/dev/null
+	PID[$1]=
+}
+established() { # established REGION PEER
+	[ "$(ctl "$1" -j show peers | jq_py "[p['state'] for p in d if p['peer']=='$2'][0]")" = Established ]
+}
+peak() { ctl "$1" -j show ledger "$2" | jq_py "d['peak']"; }
+leases() { # leases REGION PY-EXPR over the live leases d
+	ctl "$1" -j show leases | jq_py "$2"
+}
+is_true() { [ "$("$@")" = True ]; }
+
+for r in fra ams lon; do
+	PORT[$r]=$(free_port)
+	MPORT[$r]=$(free_port)
+done
+"$TIDAL_SRC/tests/peering/mkcerts.sh" "$T/pki" fra ams lon >/dev/null 2>&1 ||
+	fail "cannot make certificates"
+
+region fra ams:8G lon:1G
+cat >>"$T/fra.ini" <<INI
+[app.video]
+match = dst 198.51.100.0/24
+priority = 1
+min_rate = 3G
+peer = lon
+INI
+region ams fra:8G lon:8G
+region lon fra:8G ams:8G
+
+# fra and lon only: nothing is known about ams, so nothing beyond the direct link is planned.
+start fra
+start lon
+poll 15 established fra lon || fail "fra-lon not established"
+ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
+ctl fra -j show decisions >"$T/dec" || fail "show decisions"
+jq_py '[(x["action"], x["resource"], x["quantity"]) for x in d]' <"$T/dec" >"$T/d1"
+grep -q "('request', 'link.fra-lon', 1000000000)" "$T/d1" || fail "no direct 1G: $(cat "$T/d1")"
+grep -q "('short', '', 2000000000)" "$T/d1" || fail "no 2G short: $(cat "$T/d1")"
+grep -q "'lease'" "$T/d1" && fail "leased without any advert: $(cat "$T/d1")"
+
+# ams arrives: its adverts (its link to fra, and lon's link to ams passed on) make transit.
+start ams
+poll 15 established fra ams || fail "fra-ams not established"
+poll 15 established ams lon || fail "ams-lon not established"
+transit_advert() {
+	ctl fra -j show capacity ams | jq_py "any(a['name'] == 'lon' and a['transit'] and a['steps'][0]['free'] == 8000000000 for a in d)"
+}
+poll 15 is_true transit_advert || fail "fra has no transit advert: $(ctl fra show capacity)"
+ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
+ctl fra -j show decisions >"$T/dec" || fail "show decisions"
+jq_py '[(x["action"], x["app"], x["resource"], x["quantity"], x["result"][:6], x["reason"]) for x in d if x["action"] == "lease"]' \
+	<"$T/dec" >"$T/d2"
+grep -q "('lease', 'video', 'link.fra-ams+ams:bandwidth>lon', 2000000000, 'booked'" "$T/d2" ||
+	fail "no transit lease decision: $(cat "$T/d2")"
+grep -q "transit via ams" "$T/d2" || fail "reason does not name the transit: $(cat "$T/d2")"
+
+# fra's ledger: the first hop booked here with the path, and ONE lease from ams with path
+# lon, reserved once ams and lon both committed.
+reserved_transit() {
+	leases fra "[l['state'] for l in d if l['provider'] == 'ams' and l['path'] == 'lon' and l['app'] == 'video']"
+}
+all_reserved() {
+	local s
+	s=$(reserved_transit)
+	[ "$s" != "[]" ] && python3 -c "import sys; assert all(x == 'reserved' or x == 'active' for x in $s)"
+}
+poll 15 all_reserved || fail "transit lease at fra: $(reserved_transit) $(ctl fra show leases)"
+n_remote=$(leases fra "len([l for l in d if l['provider'] == 'ams'])")
+n_hop=$(leases fra "len([l for l in d if l['resource'] == 'link.fra-ams' and l['path'] == 'ams,lon' and l['quantity'] == 2000000000])")
+[ "$n_remote" -ge 1 ] && [ "$n_remote" = "$n_hop" ] ||
+	fail "fra: $n_remote leases from ams, $n_hop first hops: $(ctl fra show leases)"
+[ "$(peak fra link.fra-ams)" = 2000000000 ] || fail "fra: link.fra-ams peak $(peak fra link.fra-ams)"
+[ "$(peak fra link.fra-lon)" = 1000000000 ] || fail "fra: link.fra-lon peak $(peak fra link.fra-lon)"
+poll 10 is_true leases ams "any(l['resource'] == 'link.ams-fra' and l['path'] == 'lon' for l in d)" ||
+	fail "ams books no transit hop: $(ctl ams show leases)"
+[ "$(peak ams link.ams-fra)" = 2000000000 ] || fail "ams: link.ams-fra peak $(peak ams link.ams-fra)"
+poll 10 is_true leases lon "any(l['resource'] == 'link.lon-ams' and l['requester'] == 'ams' for l in d)" ||
+	fail "lon books no onward hop: $(ctl lon show leases)"
+[ "$(peak lon link.lon-ams)" = 2000000000 ] || fail "lon: link.lon-ams peak $(peak lon link.lon-ams)"
+
+# Another cycle: the transit halves pair up again, so nothing moves.
+ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
+grep -q " 0 requests, 0 releases" "$T/out" || fail "third cycle: $(cat "$T/out")"
+
+# The reservation is in the history for `forecast graph`.
+ctl fra -j show series >"$T/series" || fail "show series"
+grep -q '"video.reserved"' "$T/series" || fail "no video.reserved series: $(cat "$T/series")"
+ctl fra -j show apps | jq_py '[a["reserved_bps"] for a in d if a["app"] == "video"]' >"$T/apps"
+grep -Eq "\[(3000000000|1000000000)\.0\]" "$T/apps" || fail "show apps: $(cat "$T/apps")"
+
+# After a restart fra pairs its own leases from the ledger: still nothing to do.
+stop fra
+start fra
+poll 15 established fra ams || fail "fra-ams not back"
+poll 15 is_true transit_advert || fail "no transit advert after the restart"
+ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
+grep -q " 0 requests, 0 releases" "$T/out" || fail "after restart: $(cat "$T/out")"
+echo ok
