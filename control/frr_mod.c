@@ -134,6 +134,12 @@ int frr_lease_from_ledger(const struct tidal_cfg *cfg, const struct ledger_lease
 	out->prefixes = pfx;
 	out->n_prefixes = n;
 	out->rate_bps = x->quantity;
+	/* Transit: the regions after `via`. A lease from a peer lists those after it (the
+	 * peer is via); the local booking of a path's first hop lists via first. */
+	for (const char *p = x->path; *p; p++)
+		out->extra_hops += *p == ',';
+	if (x->path[0] && strcmp(x->provider, cfg->region.name))
+		out->extra_hops++;
 	return 1;
 }
 

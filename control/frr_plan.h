@@ -133,6 +133,16 @@ bool frr_nbr_is_tidal(const struct frr_nbr *n);
  * 0, or -EINVAL with err saying which field is wrong. */
 int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen);
 
+/* The local-preference of a lease that crosses extra_hops regions after its next hop: lp
+ * minus FRR_TRANSIT_LP_STEP per region, never below FRR_TRANSIT_LP_FLOOR (above BGP's
+ * default 100, so a leased path still beats an unleased one); lp itself when it is at the
+ * floor already or the lease is direct. A direct lease and a transit lease for the same
+ * prefixes are then ordered: the direct path carries them, the transit one takes over
+ * when the direct route goes away (docs/frr.md). */
+#define FRR_TRANSIT_LP_STEP  10
+#define FRR_TRANSIT_LP_FLOOR 101
+uint32_t frr_transit_local_pref(uint32_t lp, unsigned extra_hops);
+
 /* Targets: change st (a copy of the current state) into what an operation wants.
  * Return 0, or a negative errno with err saying why (st is then unspecified). */
 int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t local_pref,

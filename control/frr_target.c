@@ -11,7 +11,9 @@
  *     description tidal lease <ID hex> to PEER via VIA
  *     match ip[v6] address prefix-list tidal-lease-<ID hex>
  *     set large-community <ASN>:84325:<low 32 bits of ID> additive
- *     set local-preference <LP>
+ *     set local-preference <LP>              the configured value (200 by default),
+ *                                            minus 10 per region the lease crosses after
+ *                                            VIA (transit), never below 101
  *   route-map tidal-in-VIA permit 65535     description tidal: everything else unchanged
  *   neighbor A route-map tidal-in-VIA in    in each address family the lease uses
  *   neighbor A remote-as <ASN or external>  only when bgpd had no neighbor A; described
@@ -338,6 +340,15 @@ int frr_lease_check(const struct prov_lease *l, char *err, size_t errlen)
 	return 0;
 }
 
+uint32_t frr_transit_local_pref(uint32_t lp, unsigned extra_hops)
+{
+	uint64_t pen = (uint64_t)FRR_TRANSIT_LP_STEP * extra_hops;
+	if (!extra_hops || lp <= FRR_TRANSIT_LP_FLOOR)
+		return lp;
+	return (uint64_t)lp > FRR_TRANSIT_LP_FLOOR + pen ? lp - (uint32_t)pen
+	                                                 : FRR_TRANSIT_LP_FLOOR;
+}
+
 int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t local_pref,
                      char *err, size_t errlen)
 {
@@ -346,8 +357,8 @@ int frr_target_apply(struct frr_state *st, const struct prov_lease *l, uint32_t 
 	char(*pfx[FRR_AF_N])[FRR_PFX_MAX] = {NULL, NULL};
 	size_t npfx[FRR_AF_N] = {0, 0};
 	uint32_t lp = l->local_pref ? l->local_pref
-	              : local_pref  ? local_pref
-	                            : FRR_DEFAULT_LOCAL_PREF;
+	              : frr_transit_local_pref(local_pref ? local_pref : FRR_DEFAULT_LOCAL_PREF,
+	                                       l->extra_hops);
 	struct frr_rmap *m;
 	struct frr_nbr *nb;
 	int rc = 0;

@@ -51,6 +51,9 @@ struct prov_lease {
 	const struct cfg_prefix *prefixes; /* destinations to steer (host bits zero) */
 	size_t n_prefixes;
 	uint32_t local_pref; /* BGP local-preference of the leased path; 0 = provisioner default */
+	/* Regions the traffic crosses after `via` (a transit lease: 1 for fra -> ams -> lon);
+	 * 0 = direct. FRR lowers the default local-preference by 10 per region (docs/frr.md). */
+	unsigned extra_hops;
 	uint64_t rate_bps;   /* leased bandwidth in bits per second (rate provisioners) */
 };
 

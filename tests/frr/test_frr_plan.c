@@ -406,6 +406,74 @@ static void test_move_via(void **unused)
 	frr_state_free(&leased);
 }
 
+/* The set clause "local-preference N" of the entry for lease plist `pl` in route-map rm. */
+static unsigned entry_lp(const struct frr_state *st, const char *rm, const char *id)
+{
+	const struct frr_rmap *m = frr_state_rmap(st, rm);
+	uint8_t bin[16];
+	char pl[FRR_NAME_MAX];
+
+	assert_non_null(m);
+	assert_int_equal(prov_lease_id_parse(id, bin), 0);
+	frr_plist_name(bin, pl);
+	for (size_t i = 0; i < m->n; i++) {
+		bool ours = false;
+
+		for (size_t k = 0; k < m->v[i].n_match; k++)
+			ours |= strstr(m->v[i].match[k], pl) != NULL;
+		for (size_t k = 0; ours && k < m->v[i].n_set; k++)
+			if (!strncmp(m->v[i].set[k], "local-preference ", 17))
+				return (unsigned)atoi(m->v[i].set[k] + 17);
+	}
+	fail_msg("no entry for %s in %s", pl, rm);
+	return 0;
+}
+
+/* A direct lease (via the peer c) and a transit lease (via b, one region further) for the
+ * same prefixes: the transit one gets the lower local-preference, so BGP prefers the
+ * direct path and falls back to the transit one only without it. */
+static void test_transit_local_pref(void **unused)
+{
+	struct frr_state base, tgt;
+	struct lease_fixture direct, transit, far;
+	char err[512] = "";
+
+	(void)unused;
+	assert_int_equal(frr_transit_local_pref(200, 0), 200);
+	assert_int_equal(frr_transit_local_pref(200, 1), 190);
+	assert_int_equal(frr_transit_local_pref(200, 3), 170);
+	assert_int_equal(frr_transit_local_pref(200, 10), 101); /* never below 101 */
+	assert_int_equal(frr_transit_local_pref(111, 1), 101);
+	assert_int_equal(frr_transit_local_pref(105, 1), 101);
+	assert_int_equal(frr_transit_local_pref(101, 2), 101);
+	assert_int_equal(frr_transit_local_pref(100, 1), 100); /* no room below: unchanged */
+	assert_int_equal(frr_transit_local_pref(UINT32_MAX, 1), UINT32_MAX - 10);
+
+	load(&base, "base");
+	lease(&direct, ID1, "c", "c", "10.255.3.2", 65003, 0, "10.3.0.0/24", NULL);
+	lease(&transit, ID2, "c", "b", "10.255.1.2", 65002, 0, "10.3.0.0/24", NULL);
+	transit.l.extra_hops = 1;
+	assert_int_equal(frr_state_copy(&tgt, &base), 0);
+	target_apply(&tgt, &direct.l);
+	target_apply(&tgt, &transit.l);
+	assert_int_equal(entry_lp(&tgt, "tidal-in-c", ID1), 200);
+	assert_int_equal(entry_lp(&tgt, "tidal-in-b", ID2), 190);
+	frr_state_free(&tgt);
+
+	/* The configured value is the base; a lease's own local_pref is taken as it is. */
+	assert_int_equal(frr_state_copy(&tgt, &base), 0);
+	assert_int_equal(frr_target_apply(&tgt, &direct.l, 150, err, sizeof(err)), 0);
+	assert_int_equal(frr_target_apply(&tgt, &transit.l, 150, err, sizeof(err)), 0);
+	assert_int_equal(entry_lp(&tgt, "tidal-in-c", ID1), 150);
+	assert_int_equal(entry_lp(&tgt, "tidal-in-b", ID2), 140);
+	lease(&far, ID2, "c", "b", "10.255.1.2", 65002, 250, "10.3.0.0/24", NULL);
+	far.l.extra_hops = 2;
+	assert_int_equal(frr_target_apply(&tgt, &far.l, 150, err, sizeof(err)), 0);
+	assert_int_equal(entry_lp(&tgt, "tidal-in-b", ID2), 250);
+	frr_state_free(&tgt);
+	frr_state_free(&base);
+}
+
 /* A new neighbor with IPv4 and IPv6 prefixes; withdraw removes the neighbor too. */
 static void test_new_neighbor_dual_stack(void **unused)
 {
@@ -639,6 +707,7 @@ int main(void)
 	        cmocka_unit_test(test_update_in_place),
 	        cmocka_unit_test(test_move_via),
 	        cmocka_unit_test(test_new_neighbor_dual_stack),
+	        cmocka_unit_test(test_transit_local_pref),
 	        cmocka_unit_test(test_refusals),
 	        cmocka_unit_test(test_bad_leases),
 	        cmocka_unit_test(test_sequence_numbers),
