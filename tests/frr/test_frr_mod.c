@@ -93,6 +93,23 @@ static void test_transit_and_direct(void **unused)
 	assert_int_equal(frr_lease_from_ledger(&cfg, &x, &pl, pfx, 8, why, sizeof(why)), 1);
 	assert_int_equal(pl.n_prefixes, 1);
 	assert_int_equal(pl.prefixes[0].len, 16);
+	assert_int_equal(pl.extra_hops, 0);
+
+	/* transit as the allocation controller books it: our first hop (path "b,c") and the
+	 * lease from b carried on to c (path "c"): one region after via b, both */
+	lease(&x, "a", "a", "link.a-b", "dst 10.2.0.0/24");
+	snprintf(x.path, sizeof(x.path), "b,c");
+	assert_int_equal(frr_lease_from_ledger(&cfg, &x, &pl, pfx, 8, why, sizeof(why)), 1);
+	assert_string_equal(pl.via, "b");
+	assert_int_equal(pl.extra_hops, 1);
+	lease(&x, "a", "b", "b:bandwidth", "dst 10.2.0.0/24");
+	snprintf(x.path, sizeof(x.path), "c");
+	assert_int_equal(frr_lease_from_ledger(&cfg, &x, &pl, pfx, 8, why, sizeof(why)), 1);
+	assert_string_equal(pl.via, "b");
+	assert_int_equal(pl.extra_hops, 1);
+	snprintf(x.path, sizeof(x.path), "c,d");
+	assert_int_equal(frr_lease_from_ledger(&cfg, &x, &pl, pfx, 8, why, sizeof(why)), 1);
+	assert_int_equal(pl.extra_hops, 2);
 }
 
 static void test_not_steered(void **unused)
