@@ -296,6 +296,23 @@ static void test_transit(void **st)
 	assert_non_null(strstr(t->reason, "transit via c"));
 	assert_non_null(strstr(t->reason, "direct link.a-b full"));
 
+	/* Ten seconds later, with both leases held: the transit one starts at T0 + 300 (its
+	 * path's lead), later than a direct lease could, yet it covers the block in progress
+	 * from there; nothing is asked again. */
+	struct alloc_resv held[] = {
+	        {.cls = 0, .hops = {0}, .n_hops = 1, .quantity = 1 * G, .start = T0,
+	         .end = T0 + 3600, .hold_prio = 1},
+	        {.cls = 0, .hops = {1, 2}, .n_hops = 2, .quantity = 2 * G, .start = T0 + 300,
+	         .end = T0 + 3600, .hold_prio = 1},
+	};
+	struct alloc_input later;
+	input(&later, T0 + 10, res, 5, cls, 1, held, 2);
+	p = run(a, &later);
+	print_plan(p);
+	for (size_t i = 0; i < p->n_req; i++)
+		assert_true(p->req[i].start >= T0 + 3600); /* only the next block, if any */
+	assert_int_equal(p->n_rel, 0);
+
 	/* c-b nearly full: the path through d is not wide enough for all, but it is the one
 	 * left; c's remainder is used first (wider). */
 	res[2].capacity = 1500 * M;
