@@ -177,9 +177,11 @@ def wait_sending(p, spec, timeout):
 
 def stop(p, prefix):
     if p.poll() is None:
+        # qos_sched ignores SIGINT (it has no handler and EAL's threads keep polling):
+        # give the others time to exit cleanly, then kill.
         os.killpg(p.pid, signal.SIGINT)
         try:
-            p.wait(timeout=60)
+            p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
