@@ -258,13 +258,27 @@ void amod_record_reserved(struct alloc_mod *m, int64_t at)
 		return;
 	struct rec_ctx r = {.m = m, .region = tidald_cfg(m->d)->region.name, .now = at, .sum = sum};
 	ledger_foreach(lg, false, rec_one, &r);
+	char **have = NULL;
 	for (size_t i = 0; i < m->n_apps; i++) {
 		char name[LEDGER_RES_MAX + 16];
 		snprintf(name, sizeof(name), "%s.reserved", m->apps[i].name);
+		/* An app that never had anything reserved gets no series: its zeros would say
+		 * nothing, and the series stays free for an operator's `tidalctl ingest` of
+		 * reservations made before tidal. Once the series exists, zeros go in too. */
+		if (sum[i] <= 0) {
+			if (!have && !(have = demand_series_list(m->d)))
+				continue;
+			bool exists = false;
+			for (char **p = have; *p && !exists; p++)
+				exists = !strcmp(*p, name);
+			if (!exists)
+				continue;
+		}
 		/* -ERANGE (a second value in the same second) and a missing history module
 		 * are fine: the series is a picture, not a record. */
 		demand_record(m->d, name, at, sum[i]);
 	}
+	free(have);
 	free(sum);
 }
 

@@ -250,6 +250,10 @@ valgrind)
 	ctl -t 60 event remove promo >/dev/null || fail "event remove under valgrind"
 	ctl -t 60 show forecast nosuch >/dev/null 2>&1 && fail "unknown class accepted"
 	ctl -t 60 forecast run >/dev/null || fail "second forecast run under valgrind"
+	# an allocation cycle on the forecasts and its decision log
+	ctl -t 60 alloc run >/dev/null || fail "alloc run under valgrind"
+	ctl -t 60 show decisions >/dev/null || fail "show decisions under valgrind"
+	ctl -t 60 -j show decisions >/dev/null || fail "-j show decisions under valgrind"
 	python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=60).read()" ||
 		fail "scrape under valgrind"
 	write_config "$T/tidal.ini" 20G
