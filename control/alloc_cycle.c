@@ -626,8 +626,48 @@ static int64_t window_end(const struct cycle *c, uint32_t block_s, uint32_t peri
 	return (t / b + 1) * b;
 }
 
+/* Only pair the transit halves and release the controller's halves whose other half is
+ * gone: no planning, no requests (what is missing waits for the next cycle). */
+static int sweep_orphans(struct cycle *c, struct ledger *lg)
+{
+	if (!c->n_orphans)
+		return 0;
+	struct lease_svc *svc = peering_mod_get(c->m->d);
+	bool batch = false;
+	if (svc)
+		lease_svc_begin(svc);
+	else
+		batch = ledger_batch_begin(lg) == 0;
+	size_t before = c->m->releases;
+	release_orphans(c, lg);
+	if (svc)
+		lease_svc_end(svc);
+	else if (batch && ledger_batch_commit(lg) != 0)
+		return -EIO;
+	log_info("alloc: released %zu transit half(s) whose other half ended",
+	         (size_t)(c->m->releases - before));
+	amod_record_reserved(c->m, c->now);
+	return 0;
+}
+
+static int cycle_run(struct alloc_mod *m, const struct demand_update *up, bool orphans_only,
+                     char *msg, size_t len);
+
 /* Run one cycle now. `up` may be NULL (forecasts then come from demand_forecast_get). */
 int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, size_t len)
+{
+	return cycle_run(m, up, false, msg, len);
+}
+
+/* Release at once the transit halves a peer's refusal, revocation or failure left alone. */
+int amod_sweep(struct alloc_mod *m)
+{
+	char msg[160];
+	return cycle_run(m, NULL, true, msg, sizeof(msg));
+}
+
+static int cycle_run(struct alloc_mod *m, const struct demand_update *up, bool orphans_only,
+                     char *msg, size_t len)
 {
 	struct ledger *lg = ledger_mod_get(m->d);
 	if (!lg) {
@@ -664,6 +704,14 @@ int amod_cycle(struct alloc_mod *m, const struct demand_update *up, char *msg, s
 		rc = ledger_foreach(lg, false, collect_one, &c);
 	if (!rc)
 		rc = pair_transit(&c);
+	if (orphans_only) {
+		if (!rc)
+			rc = sweep_orphans(&c, lg);
+		if (rc)
+			log_err("alloc: releasing transit halves failed: %s", strerror(-rc));
+		cycle_free(&c);
+		return rc;
+	}
 	const struct alloc_plan *plan = NULL;
 	if (!rc) {
 		struct alloc_input in = {.regions = c.regions,

@@ -319,6 +319,27 @@ int alloc_app_view(struct tidald *d, const char *app, struct alloc_app_view *out
 
 /* ---- module ---------------------------------------------------------------------------- */
 
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	amod_sweep(arg);
+}
+
+/* A transit half the controller made ended before its time (the peer refused, revoked or
+ * failed it, or an operator released it): its other half carries nothing now. The ledger
+ * must not be changed from its change callback, so the release runs from the loop, once for
+ * all the changes of one batch. */
+static void maybe_sweep(struct alloc_mod *m, const struct ledger_change *ch)
+{
+	const struct ledger_lease *x = &ch->lease;
+	if (!x->path[0] || ledger_state_live(x->state) || !ledger_state_live(ch->from) ||
+	    x->end <= tidald_now() || !amod_is_managed(m, x->id) ||
+	    evtimer_pending(m->sweep, NULL))
+		return;
+	struct timeval now = {0, 0};
+	evtimer_add(m->sweep, &now);
+}
+
 static int alloc_mod_start(struct tidald *d, void **state)
 {
 	struct alloc_mod *m = calloc(1, sizeof(*m));
@@ -329,11 +350,14 @@ static int alloc_mod_start(struct tidald *d, void **state)
 	m->hooks = alloc_hook_new(tidald_base(d));
 	m->log = calloc(LOG_SIZE, sizeof(*m->log));
 	m->retry = event_new(tidald_base(d), -1, EV_PERSIST, amod_pool_retry, m);
+	m->sweep = evtimer_new(tidald_base(d), sweep_cb, m);
 	struct timeval tick = {5, 0};
-	if (!m->a || !m->hooks || !m->log || !m->retry || event_add(m->retry, &tick)) {
+	if (!m->a || !m->hooks || !m->log || !m->retry || !m->sweep || event_add(m->retry, &tick)) {
 		log_err("alloc: out of memory while starting");
 		if (m->retry)
 			event_free(m->retry);
+		if (m->sweep)
+			event_free(m->sweep);
 		alloc_free(m->a);
 		alloc_hook_free(m->hooks);
 		free(m->log);
@@ -354,6 +378,7 @@ static void alloc_mod_stop(struct tidald *d, void *state)
 	if (!m)
 		return;
 	event_free(m->retry);
+	event_free(m->sweep);
 	alloc_hook_free(m->hooks);
 	amod_pool_free(m);
 	alloc_free(m->a);
@@ -370,8 +395,10 @@ static void alloc_mod_event(struct tidald *d, void *state, enum tidald_event ev,
 		amod_cycle(m, data, msg, sizeof(msg));
 	else if (ev == TIDALD_EV_RATES_SAMPLED && data)
 		amod_record_reserved(m, ((const struct coll_sample *)data)->at_s);
-	else if (ev == TIDALD_EV_LEASE_CHANGED && data)
+	else if (ev == TIDALD_EV_LEASE_CHANGED && data) {
+		maybe_sweep(m, data);
 		amod_pool_changed(m, data);
+	}
 }
 
 static void alloc_mod_metrics(struct tidald *d, void *state, struct metrics_writer *w)

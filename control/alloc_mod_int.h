@@ -56,6 +56,7 @@ struct alloc_mod {
 	struct alloc *a;
 	struct alloc_hook *hooks;
 	struct event *retry;
+	struct event *sweep; /* one-shot: release orphaned transit halves (amod_sweep) */
 	struct decision *log;
 	size_t log_head, log_n;
 	uint64_t seq;
@@ -77,6 +78,8 @@ int amod_grow(void **arr, size_t *cap, size_t need, size_t elem);
 double amod_mono(void);
 bool amod_is_managed(const struct alloc_mod *m, const uint8_t id[LEDGER_ID_LEN]);
 void amod_forget_managed(struct alloc_mod *m, const uint8_t id[LEDGER_ID_LEN]);
+/* Release now the controller's transit halves whose other half ended (no planning). */
+int amod_sweep(struct alloc_mod *m);
 const char *amod_unit_name(enum alloc_kind k);
 char *amod_fmt_qty(enum alloc_kind k, uint64_t q, char *buf, size_t len);
 /* Record an action in the decision log (and a log line). */

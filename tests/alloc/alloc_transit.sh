@@ -190,6 +190,25 @@ grep -q '"video.reserved"' "$T/series" || fail "no video.reserved series: $(cat 
 ctl fra -j show apps | jq_py '[a["reserved_bps"] for a in d if a["app"] == "video"]' >"$T/apps"
 grep -Eq "\[(3000000000|1000000000)\.0\]" "$T/apps" || fail "show apps: $(cat "$T/apps")"
 
+# ams's half ends before its time (here fra's operator releases the lease from ams; a
+# refusal or revocation by ams ends it the same way): fra's own first hop now carries
+# nothing and is released at once, not at the next cycle. The cycle after books the
+# transit again.
+rid=$(leases fra "[l['id'] for l in d if l['provider'] == 'ams' and l['path'] == 'lon' and l['app'] == 'video'][0]")
+[ -n "$rid" ] || fail "no lease from ams to release: $(ctl fra show leases)"
+n_hops() { leases fra "len([l for l in d if l['resource'] == 'link.fra-ams' and l['path'] == 'ams,lon'])"; }
+hops_before=$(n_hops)
+ctl fra lease release "$rid" >"$T/out" 2>&1 || fail "lease release: $(cat "$T/out")"
+hop_gone() { [ "$(n_hops)" -eq $((hops_before - 1)) ]; }
+poll 10 hop_gone || fail "fra's first hop outlived the lease from ams: $(ctl fra show leases)"
+ctl fra -j show decisions >"$T/dec" || fail "show decisions"
+jq_py '[(x["action"], x["resource"], x["reason"]) for x in d if x["action"] == "release"]' \
+	<"$T/dec" >"$T/d3"
+grep -q "('release', 'link.fra-ams', 'transit: the lease that carried it on is gone')" "$T/d3" ||
+	fail "no release decision for the first hop: $(cat "$T/d3")"
+ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
+poll 15 all_reserved || fail "transit not booked again: $(reserved_transit) $(ctl fra show leases)"
+
 # After a restart fra pairs its own leases from the ledger: still nothing to do.
 stop fra
 start fra
