@@ -41,8 +41,8 @@ trap cleanup EXIT
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-poll() { # poll SECONDS CMD...: until CMD succeeds
-	local deadline=$((SECONDS + $1))
+poll() { # poll SECONDS CMD...: until CMD succeeds (SECONDS x SLOW)
+	local deadline=$((SECONDS + $1 * SLOW))
 	shift
 	until "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt $deadline ] || return 1
@@ -92,15 +92,34 @@ INI
 		done
 	} >"$T/$n.ini"
 }
+# TIDAL_VALGRIND_REGION=NAME (test alloc_transit_valgrind) runs that region's tidald under
+# valgrind for its whole life: any memory error or leak makes its exit status 99, which
+# stop() turns into a failure. Deadlines are then four times longer.
+VG=${TIDAL_VALGRIND_REGION:-}
+SLOW=1
+[ -n "$VG" ] && SLOW=4
 start() { # start NAME
-	"$TIDALD" -c "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	if [ "$1" = "$VG" ]; then
+		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+			--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+			--log-file="$T/$1.vg.log" --num-callers=200 \
+			--suppressions="$TIDAL_SRC/tests/control/valgrind.supp" \
+			"$TIDALD" -c "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	else
+		"$TIDALD" -c "$T/$1.ini" >>"$T/$1.log" 2>&1 &
+	fi
 	PID[$1]=$!
 	poll 15 ctl "$1" show status || fail "$1 did not answer"
 }
-stop() { # stop NAME (SIGTERM, wait)
+stop() { # stop NAME (SIGTERM, wait; under valgrind: its verdict)
+	local rc
 	kill -TERM "${PID[$1]}"
 	wait "${PID[$1]}" 2>/dev/null
+	rc=$?
 	PID[$1]=
+	if [ "$1" = "$VG" ]; then
+		[ "$rc" = 0 ] || fail "$1 under valgrind exited $rc: $(cat "$T/$1.vg.log")"
+	fi
 }
 established() { # established REGION PEER
 	[ "$(ctl "$1" -j show peers | jq_py "[p['state'] for p in d if p['peer']=='$2'][0]")" = Established ]
@@ -216,4 +235,5 @@ poll 15 established fra ams || fail "fra-ams not back"
 poll 15 is_true transit_advert || fail "no transit advert after the restart"
 ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
 grep -q " 0 requests, 0 releases" "$T/out" || fail "after restart: $(cat "$T/out")"
+[ -z "$VG" ] || stop "$VG"
 echo ok
