@@ -8,8 +8,9 @@
 # transit lease: its own link to ams (path "ams,lon") and one lease from ams with path
 # "lon", which ams carries on to lon. The ledgers of all three regions show the hops; a
 # second cycle and a restart change nothing (the two halves are paired again); the
-# reservation is recorded in the history as "video.reserved". Every wait polls to a
-# deadline; every daemon is stopped on exit.
+# reservation is recorded in the history as "video.reserved". Last, fra's vCPU forecast
+# outgrows its own pool and the rest is leased from ams's advertised pool. Every wait polls
+# to a deadline; every daemon is stopped on exit.
 set -uo pipefail
 T=$(mktemp -d /tmp/tdlalloc-transit-XXXXXX)
 declare -A PID PORT MPORT
@@ -144,8 +145,17 @@ match = dst 198.51.100.0/24
 priority = 1
 min_rate = 3G
 peer = lon
+
+[pool.compute]
+vcpu = 8
+lead_time = 1s
 INI
 region ams fra:8G lon:8G
+cat >>"$T/ams.ini" <<INI
+[pool.compute]
+vcpu = 64
+lead_time = 1s
+INI
 region lon fra:8G ams:8G
 
 # fra and lon only: nothing is known about ams, so nothing beyond the direct link is planned.
@@ -235,5 +245,35 @@ poll 15 established fra ams || fail "fra-ams not back"
 poll 15 is_true transit_advert || fail "no transit advert after the restart"
 ctl fra alloc run >"$T/out" || fail "alloc run: $(cat "$T/out")"
 grep -q " 0 requests, 0 releases" "$T/out" || fail "after restart: $(cat "$T/out")"
+# A remote pool: fra's vCPU forecast (a daily cycle of 20..40 vCPUs, two weeks of hourly
+# history ingested here) needs more than its own pool's 8; ams advertises its pool, so
+# fra books its 8 and leases the rest of the p95 from ams's pool "compute".
+python3 - "$T/vcpu.csv" <<'PY' || fail "cannot write the vCPU history"
+import math, sys, time
+end = int(time.time()) // 3600 * 3600
+with open(sys.argv[1], "w") as f:
+    f.write("timestamp,vcpu\n")
+    for i in range(336):
+        t = end - (335 - i) * 3600
+        f.write("%d,%.3f\n" % (t, 30 + 10 * math.sin(2 * math.pi * (t % 86400) / 86400)))
+PY
+ctl fra ingest pool.compute.vcpu "$T/vcpu.csv" >"$T/out" 2>&1 || fail "ingest: $(cat "$T/out")"
+pool_advert() {
+	ctl fra -j show capacity ams | jq_py "any(a['name'] == 'compute' and a['steps'][0]['free'] == 64 for a in d)"
+}
+poll 15 is_true pool_advert || fail "fra has no advert of ams's pool: $(ctl fra show capacity)"
+ctl fra forecast run >"$T/out" 2>&1 || fail "forecast run: $(cat "$T/out")"
+pool_leased() {
+	is_true leases fra "any(l['provider'] == 'ams' and l['resource'].endswith('pool.compute.vcpu') and l['state'] in ('reserved', 'active') for l in d)"
+}
+poll 30 pool_leased || fail "no lease of ams's pool: $(ctl fra show decisions --last 10) $(ctl fra show leases)"
+[ "$(peak fra pool.compute.vcpu)" = 8 ] || fail "fra's own pool: peak $(peak fra pool.compute.vcpu) vCPUs"
+poll 10 is_true leases ams "any(l['requester'] == 'fra' and l['resource'] == 'pool.compute.vcpu' for l in d)" ||
+	fail "ams books nothing for fra's pool lease: $(ctl ams show leases)"
+ctl fra -j show decisions >"$T/dec" || fail "show decisions"
+jq_py '[x["reason"] for x in d if x["action"] == "lease" and x["resource"] == "ams:pool.compute.vcpu"]' \
+	<"$T/dec" >"$T/d4"
+grep -q "p95" "$T/d4" || fail "the pool lease does not come from the forecast: $(cat "$T/d4")"
+
 [ -z "$VG" ] || stop "$VG"
 echo ok
