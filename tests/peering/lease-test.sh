@@ -11,53 +11,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case_name=$1
 T=$(mktemp -d /tmp/tdlpeer-lease-XXXXXX)
-declare -A PID PORT MPORT
-extra_pids=()
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && { echo "== $f" >&2; tail -n 25 "$f" >&2; }
-	done
-	exit 1
-}
-cleanup() {
-	local r p
-	for r in "${!PID[@]}"; do
-		p=${PID[$r]}
-		[ -n "$p" ] || continue
-		kill -CONT "$p" 2>/dev/null
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${extra_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for r in "${!PID[@]}"; do
-		p=${PID[$r]}
-		[ -n "$p" ] || continue
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-poll() { # poll SECONDS CMD...: until CMD succeeds
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
-}
-ctl() { # ctl REGION ARGS...
-	local r=$1
-	shift
-	"$TIDALCTL" -s "$T/$r.sock" "$@"
-}
-jq_py() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+. "$here/../lib/regions.sh"
 
 # region NAME HOLD PEER...: write NAME's config; every region peers with those listed.
 region() {
@@ -91,21 +45,6 @@ INI
 	} >"$T/$n.ini"
 }
 declare -A CERT
-start() { # start NAME
-	local n=$1
-	"$TIDALD" -c "$T/$n.ini" >>"$T/$n.log" 2>&1 &
-	PID[$n]=$!
-	poll 15 ctl "$n" show status || fail "$n did not answer"
-}
-stop() { # stop NAME (SIGTERM, wait)
-	local n=$1
-	kill -TERM "${PID[$n]}"
-	wait "${PID[$n]}" 2>/dev/null
-	PID[$n]=
-}
-established() { # established REGION PEER
-	[ "$(ctl "$1" -j show peers | jq_py "[p['state'] for p in d if p['peer']=='$2'][0]")" = Established ]
-}
 lease_state() { # lease_state REGION ID -> state or "none"
 	ctl "$1" -j show leases --all |
 		jq_py "([l['state'] for l in d if l['id']=='$2'] or ['none'])[0]"
