@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,39 @@ static void sb_sep(struct sbuf *b, size_t i)
 {
 	if (i)
 		sb_add(b, ", ");
+}
+
+/* A match in config syntax: "dst 198.51.100.0/24, src ..., dscp af41" ("" when empty). */
+static void sb_match(struct sbuf *b, const struct cfg_match *m)
+{
+	char t[64];
+	size_t i = 0;
+	for (size_t j = 0; j < m->n_dst; j++, i++) {
+		sb_sep(b, i);
+		sb_add(b, "dst ");
+		sb_add(b, cfg_fmt_prefix(&m->dst[j], t, sizeof(t)));
+	}
+	for (size_t j = 0; j < m->n_src; j++, i++) {
+		sb_sep(b, i);
+		sb_add(b, "src ");
+		sb_add(b, cfg_fmt_prefix(&m->src[j], t, sizeof(t)));
+	}
+	for (size_t j = 0; j < m->n_dscp; j++, i++) {
+		sb_sep(b, i);
+		sb_add(b, "dscp ");
+		sb_add(b, cfg_fmt_dscp(m->dscp[j], t, sizeof(t)));
+	}
+}
+
+size_t cfg_fmt_match(const struct cfg_match *m, char *buf, size_t len)
+{
+	struct sbuf b = {0};
+	sb_match(&b, m);
+	size_t n = b.oom ? SIZE_MAX : b.len;
+	if (len)
+		snprintf(buf, len, "%s", b.s && !b.oom ? b.s : "");
+	free(b.s);
+	return n;
 }
 
 /* The value of key k in elem as text; false when the key is left out (not set). */
@@ -103,26 +137,9 @@ static bool value_text(const struct cfg_key *k, const void *elem, struct sbuf *b
 	case CT_BACKEND:
 		sb_add(b, cfg_backend_name(*(const enum cfg_backend *)f));
 		break;
-	case CT_MATCH: {
-		const struct cfg_match *m = (const struct cfg_match *)f;
-		size_t i = 0;
-		for (size_t j = 0; j < m->n_dst; j++, i++) {
-			sb_sep(b, i);
-			sb_add(b, "dst ");
-			sb_add(b, cfg_fmt_prefix(&m->dst[j], t, sizeof(t)));
-		}
-		for (size_t j = 0; j < m->n_src; j++, i++) {
-			sb_sep(b, i);
-			sb_add(b, "src ");
-			sb_add(b, cfg_fmt_prefix(&m->src[j], t, sizeof(t)));
-		}
-		for (size_t j = 0; j < m->n_dscp; j++, i++) {
-			sb_sep(b, i);
-			sb_add(b, "dscp ");
-			sb_add(b, cfg_fmt_dscp(m->dscp[j], t, sizeof(t)));
-		}
+	case CT_MATCH:
+		sb_match(b, (const struct cfg_match *)f);
 		break;
-	}
 	case CT_DURATION_LIST:
 	case CT_QUANTILE_LIST:
 	case CT_NAME_LIST:

@@ -186,6 +186,10 @@ bool cfg_equal(const struct tidal_cfg *a, const struct tidal_cfg *b);
 const struct cfg_link *cfg_find_link(const struct tidal_cfg *cfg, const char *name);
 const struct cfg_peer *cfg_find_peer(const struct tidal_cfg *cfg, const char *name);
 const struct cfg_app *cfg_find_app(const struct tidal_cfg *cfg, const char *name);
+/* A traffic match as config syntax ("dst 198.51.100.0/24, dscp af41"; "" when it matches
+ * everything) into buf, truncated to len. Returns the length of the whole text, as snprintf
+ * does (>= len: truncated; SIZE_MAX when out of memory). */
+size_t cfg_fmt_match(const struct cfg_match *m, char *buf, size_t len);
 const struct cfg_pool *cfg_find_pool(const struct tidal_cfg *cfg, const char *name);
 
 const char *cfg_backend_name(enum cfg_backend b);

@@ -46,22 +46,6 @@ int amod_res_index(const struct cycle *c, const char *name)
 	return -1;
 }
 
-static void match_text(const struct cfg_match *mt, char *buf, size_t len)
-{
-	size_t off = 0;
-	char tmp[64];
-	buf[0] = '\0';
-	for (size_t i = 0; i < mt->n_dst && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sdst %s", off ? ", " : "",
-		                        cfg_fmt_prefix(&mt->dst[i], tmp, sizeof(tmp)));
-	for (size_t i = 0; i < mt->n_src && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%ssrc %s", off ? ", " : "",
-		                        cfg_fmt_prefix(&mt->src[i], tmp, sizeof(tmp)));
-	for (size_t i = 0; i < mt->n_dscp && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sdscp %s", off ? ", " : "",
-		                        cfg_fmt_dscp(mt->dscp[i], tmp, sizeof(tmp)));
-}
-
 static int build_topology(struct cycle *c, struct ledger *lg)
 {
 	const struct tidal_cfg *cfg = c->cfg;
@@ -697,7 +681,7 @@ static int cycle_run(struct alloc_mod *m, const struct demand_update *up, bool o
 			rc = -ENOMEM;
 			break;
 		}
-		match_text(&a->match, t, LEDGER_MATCH_MAX);
+		cfg_fmt_match(&a->match, t, LEDGER_MATCH_MAX);
 		c.cls_match[i] = t;
 	}
 	if (!rc)

@@ -462,26 +462,7 @@ static enum ctl_status cmd_lease_request(struct tidald *d, void *arg, const stru
 	if (match) {
 		r.match = match;
 	} else if (ap) {
-		size_t k = 0;
-		for (size_t i = 0; i < ap->match.n_dst; i++) {
-			char b[64];
-			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-			                      "%sdst %s", k ? ", " : "",
-			                      cfg_fmt_prefix(&ap->match.dst[i], b, sizeof(b)));
-		}
-		for (size_t i = 0; i < ap->match.n_src; i++) {
-			char b[64];
-			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-			                      "%ssrc %s", k ? ", " : "",
-			                      cfg_fmt_prefix(&ap->match.src[i], b, sizeof(b)));
-		}
-		for (size_t i = 0; i < ap->match.n_dscp; i++) {
-			char b[16];
-			k += (size_t)snprintf(mbuf + k, k < sizeof(mbuf) ? sizeof(mbuf) - k : 0,
-			                      "%sdscp %s", k ? ", " : "",
-			                      cfg_fmt_dscp(ap->match.dscp[i], b, sizeof(b)));
-		}
-		if (k >= sizeof(mbuf))
+		if (cfg_fmt_match(&ap->match, mbuf, sizeof(mbuf)) >= sizeof(mbuf))
 			return ctl_fail(rep, CTL_USAGE, "the match of [app.%s] is too long", app);
 		r.match = mbuf;
 	}

@@ -19,20 +19,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* An app's match for `show apps`: "any" when it matches everything. */
 static char *fmt_match(const struct cfg_match *m, char *buf, size_t len)
 {
-	size_t off = 0;
-	char tmp[64];
-	buf[0] = '\0';
-	for (size_t i = 0; i < m->n_dst && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sdst %s", off ? ", " : "",
-					cfg_fmt_prefix(&m->dst[i], tmp, sizeof(tmp)));
-	for (size_t i = 0; i < m->n_src && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%ssrc %s", off ? ", " : "",
-					cfg_fmt_prefix(&m->src[i], tmp, sizeof(tmp)));
-	for (size_t i = 0; i < m->n_dscp && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%sdscp %s", off ? ", " : "",
-					cfg_fmt_dscp(m->dscp[i], tmp, sizeof(tmp)));
+	cfg_fmt_match(m, buf, len);
 	if (!buf[0])
 		snprintf(buf, len, "any");
 	return buf;
